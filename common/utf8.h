@@ -1,0 +1,25 @@
+/*
+ * UTF-8 validation, shared by every input path (directory files, API
+ * bodies, callbacks): invalid text is refused at the door, so everything
+ * stored and sent is well-formed.
+ */
+#ifndef POCALERT_UTF8_H
+#define POCALERT_UTF8_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/*
+ * True when s[0..len) is well-formed UTF-8 (no overlongs, no surrogates,
+ * nothing above U+10FFFF). When false and bad_offset is not NULL, it is
+ * set to the offset of the first bad byte.
+ */
+bool utf8_valid(const char *s, size_t len, size_t *bad_offset);
+
+/* Number of code points in a valid UTF-8 string of len bytes. */
+size_t utf8_length(const char *s, size_t len);
+
+/* True when s holds a C0 control character, DEL, or a C1 control (U+0080-U+009F). */
+bool utf8_has_control(const char *s, size_t len);
+
+#endif

@@ -1,0 +1,178 @@
+/*
+ * The directory: organisations, their points of contact (POCs) and the
+ * contact methods that reach them. Pure data and lookups: no event loop,
+ * no network, no logging (errors go to a diag_list).
+ *
+ * Every element remembers the file line it came from, so that validation
+ * after parsing can still say "FILE:LINE: what is wrong".
+ */
+#ifndef POCALERT_DIRECTORY_H
+#define POCALERT_DIRECTORY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "common/diag.h"
+#include "common/tlp.h"
+
+#define DIR_ID_MAX 64 /* longest organisation or contact id */
+
+enum dir_channel {
+	DIR_CHANNEL_MAIL = 0,
+	DIR_CHANNEL_VOICE,
+	DIR_CHANNEL_SMS,
+	DIR_CHANNEL_FAX,
+	DIR_CHANNEL_WEB,
+	DIR_CHANNEL_COUNT,
+};
+
+enum dir_role {
+	DIR_ROLE_PRIMARY = 0,
+	DIR_ROLE_DEPUTY,
+	DIR_ROLE_HOLIDAY,
+	DIR_ROLE_DUTY,
+	DIR_ROLE_COUNT,
+};
+
+enum dir_kind {
+	DIR_KIND_CEPTOAR = 0,
+	DIR_KIND_MEMBER,
+	DIR_KIND_GOVERNMENT,
+	DIR_KIND_COUNT,
+};
+
+enum dir_charset {
+	DIR_CHARSET_UTF8 = 0,  /* "utf-8", the default */
+	DIR_CHARSET_ISO2022JP, /* "iso-2022-jp", mail only */
+};
+
+/*
+ * Business hours of an organisation: the days of the week it works and the
+ * minutes of the day it opens and closes, in a time zone. Outside them (and
+ * on weekends and holidays) policies may reach holiday contacts first.
+ */
+struct dir_hours {
+	unsigned days; /* bit 0 = Sunday ... bit 6 = Saturday */
+	int open_min;  /* minutes after midnight, 0..1439 */
+	int close_min; /* minutes after midnight, open_min < close_min <= 1440 */
+	char *tz;      /* owned; IANA zone name, default "Asia/Tokyo" */
+};
+
+struct dir_method {
+	enum dir_channel channel;
+	char *address;	  /* owned; normalised: E.164 for voice/sms/fax */
+	enum tlp max_tlp; /* highest level it may carry; default AMBER */
+	enum dir_charset charset; /* mail only */
+	int order; /* try order within the organisation, lower first */
+	int line;  /* source line, 0 when unknown */
+};
+
+struct dir_contact {
+	char *id;   /* owned; unique within its organisation */
+	char *name; /* owned; UTF-8 */
+	enum dir_role role;
+	char *language;		    /* owned; "ja" (default) or "en" */
+	struct dir_method *methods; /* owned array */
+	size_t n_methods;
+	int line; /* source line, 0 when unknown */
+};
+
+struct dir_org {
+	char *id;      /* owned; slug [a-z0-9-]{1,64} */
+	char *name;    /* owned; UTF-8, usually Japanese */
+	char *name_en; /* owned; may be NULL */
+	char *sector;  /* owned */
+	enum dir_kind kind;
+	char *parent; /* owned; organisation id or NULL */
+	struct dir_hours hours;
+	struct dir_contact *contacts; /* owned array */
+	size_t n_contacts;
+	int line; /* source line, 0 when unknown */
+};
+
+struct directory {
+	struct dir_org *orgs; /* owned array, in file order */
+	size_t n_orgs;
+	size_t cap_orgs;
+};
+
+/* Names as written in files and JSON; parse returns 0 or -EINVAL. */
+const char *dir_channel_name(enum dir_channel c);
+int dir_channel_parse(const char *s, enum dir_channel *ret);
+const char *dir_role_name(enum dir_role r);
+int dir_role_parse(const char *s, enum dir_role *ret);
+const char *dir_kind_name(enum dir_kind k);
+int dir_kind_parse(const char *s, enum dir_kind *ret);
+const char *dir_charset_name(enum dir_charset c);
+int dir_charset_parse(const char *s, enum dir_charset *ret);
+
+/*
+ * Appends a zeroed organisation (hours set to the default) and returns it,
+ * or NULL when out of memory. The pointer is valid until the next append.
+ */
+struct dir_org *dir_org_append(struct directory *d);
+struct dir_contact *dir_contact_append(struct dir_org *o);
+struct dir_method *dir_method_append(struct dir_contact *c);
+
+/* Frees everything the directory owns; it is empty and usable again. NULL is a no-op. */
+void directory_free(struct directory *d);
+
+/* The organisation with this id, or NULL. Linear; see dir_index for bulk lookups. */
+struct dir_org *dir_find_org(const struct directory *d, const char *id);
+
+/*
+ * Normalisers and checks for single values. Each returns 0 and hands a
+ * malloc'd normalised copy to *ret (caller owns it), or -EINVAL with a
+ * static English reason in *ret_why.
+ */
+int dir_normalize_phone(const char *in, char **ret, const char **ret_why);
+int dir_check_mail(const char *in, char **ret, const char **ret_why);
+int dir_check_url(const char *in, char **ret, const char **ret_why);
+/* Normalises an address for the given channel with the checks above. */
+int dir_normalize_address(enum dir_channel c, const char *in, char **ret,
+			  const char **ret_why);
+/* True for [a-z0-9-]{1,64}. */
+bool dir_id_valid(const char *id);
+/*
+ * Parses "mon-fri 09:00-18:00" (days: sun mon tue wed thu fri sat, a range
+ * or a comma list) into hours; the time zone is left alone.
+ */
+int dir_hours_parse(const char *s, struct dir_hours *ret, const char **ret_why);
+/* Writes the canonical form of hours ("mon-fri 09:00-18:00") into out. */
+void dir_hours_format(const struct dir_hours *h, char *out, size_t len);
+
+/*
+ * Whole-directory checks after parsing: duplicate organisation ids,
+ * duplicate contact ids within an organisation, unknown parents, parent
+ * cycles. Errors go to diags as FILE:LINE using each element's line.
+ * Returns the number of errors found.
+ */
+int dir_validate(const struct directory *d, const char *file,
+		 struct diag_list *diags);
+
+/*
+ * Parses a directory file in libconfuse syntax (see README). Appends to d;
+ * every error to diags. Returns 0 when the file had no error, -EINVAL when
+ * it had some (d then holds what could be read), -errno when it could not
+ * be read. Runs dir_validate.
+ */
+int dir_parse_conf(const char *path, struct directory *d,
+		   struct diag_list *diags);
+
+/*
+ * Parses a CSV file, one row per contact method, header row first (see
+ * README). encoding is NULL or "utf-8" or "cp932"; CP932 is decoded to
+ * UTF-8 before the CSV is split. Same return convention as
+ * dir_parse_conf. Runs dir_validate.
+ */
+int dir_parse_csv(const char *path, const char *encoding, struct directory *d,
+		  struct diag_list *diags);
+
+/*
+ * Picks the parser by extension (".conf" or ".csv"); anything else is a
+ * diag and -EINVAL.
+ */
+int dir_parse_file(const char *path, const char *encoding, struct directory *d,
+		   struct diag_list *diags);
+
+#endif

@@ -1,0 +1,21 @@
+/*
+ * Subcommands of the pocalert program. Each takes the config path given
+ * with --config (or NULL) and its own argv (argv[0] is the command name),
+ * and returns the process exit status.
+ */
+#ifndef POCALERT_CLI_H
+#define POCALERT_CLI_H
+
+#define CLI_EXIT_OK 0
+#define CLI_EXIT_FAILURE 1 /* runtime failure */
+#define CLI_EXIT_USAGE 2   /* bad usage or bad input */
+
+struct cli_command {
+	const char *name;
+	const char *help;
+	int (*run)(const char *config, int argc, char **argv);
+};
+
+int cli_contacts(const char *config, int argc, char **argv);
+
+#endif
