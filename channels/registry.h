@@ -1,0 +1,13 @@
+/*
+ * The drivers the registry knows. Each driver's file defines its table;
+ * registry.c lists them. Declared here so the registry is the only place
+ * that names them all.
+ */
+#ifndef POCALERT_REGISTRY_H
+#define POCALERT_REGISTRY_H
+
+#include "channels/channel.h"
+
+/* drivers: one declaration each, keep sorted by name */
+
+#endif
