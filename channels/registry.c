@@ -10,6 +10,9 @@
 
 static const struct channel_driver *const drivers[] = {
 	/* drivers: one line each, keep sorted by name */
+	&dryrun_driver,
+	&smtp_driver,
+	&webhook_driver,
 	NULL,
 };
 

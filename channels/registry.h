@@ -9,5 +9,8 @@
 #include "channels/channel.h"
 
 /* drivers: one declaration each, keep sorted by name */
+extern const struct channel_driver dryrun_driver;
+extern const struct channel_driver smtp_driver;
+extern const struct channel_driver webhook_driver;
 
 #endif

@@ -109,6 +109,8 @@ int dir_charset_parse(const char *s, enum dir_charset *ret);
 /*
  * Appends a zeroed organisation (hours set to the default) and returns it,
  * or NULL when out of memory. The pointer is valid until the next append.
+ * A contact comes zeroed (language NULL: the caller sets it); a method
+ * comes with max_tlp AMBER and charset utf-8, its order 0.
  */
 struct dir_org *dir_org_append(struct directory *d);
 struct dir_contact *dir_contact_append(struct dir_org *o);
@@ -174,5 +176,47 @@ int dir_parse_csv(const char *path, const char *encoding, struct directory *d,
  */
 int dir_parse_file(const char *path, const char *encoding, struct directory *d,
 		   struct diag_list *diags);
+
+/*
+ * Field setters shared by the parsers (and usable by anything that edits
+ * the directory from text): each sets one field of an element from its
+ * text as written in a directory file or a CSV cell, checking and
+ * normalising it. field is the name in either format: "id" or "org_id",
+ * "name" or "org_name", "name_en", "sector", "kind", "parent", "hours",
+ * "timezone" for an organisation; "id" or "contact_id", "name" or
+ * "contact_name", "role", "language" for a contact; "channel", "address",
+ * "max_tlp", "charset", "order" for a method (set "channel" first). An
+ * empty value of an optional field sets its default. On a bad value,
+ * appends "FILE:LINE: FIELD 'VALUE': reason" (with the caller's spelling
+ * of FIELD) to diags, leaves the element as it was and returns -EINVAL;
+ * -ENOMEM when out of memory; -ENOENT for a field it does not know (a
+ * programmer error, no diag).
+ */
+int dir_org_set(struct dir_org *o, const char *field, const char *value,
+		const char *file, int line, struct diag_list *diags);
+int dir_contact_set(struct dir_contact *c, const char *field, const char *value,
+		    const char *file, int line, struct diag_list *diags);
+int dir_method_set(struct dir_method *m, const char *field, const char *value,
+		   const char *file, int line, struct diag_list *diags);
+
+/*
+ * Reads a whole text file into *ret as UTF-8 (malloc'd, NUL-terminated,
+ * caller owns it; *ret_len its length). encoding is NULL, "utf-8" or
+ * "cp932" (also "shift_jis", "windows-31j"); a UTF-8 byte-order mark is
+ * dropped. Every line holding bytes that are not valid in the encoding, or
+ * a NUL byte, gets a diag, and those bytes become U+FFFD so the text is
+ * always valid UTF-8: returns 0 when clean, -EINVAL when such diags were
+ * added (the text is still handed over), or -errno with a diag and no text
+ * when the file could not be read or the encoding is unknown.
+ */
+int dir_read_text(const char *path, const char *encoding, char **ret,
+		  size_t *ret_len, struct diag_list *diags);
+
+/*
+ * Copies s into out (len bytes, at least 8) for quoting in a diagnostic:
+ * control characters become \xNN so a diag stays one line, and a long
+ * value is cut at a character boundary and ends in "...".
+ */
+void dir_quote(const char *s, char *out, size_t len);
 
 #endif

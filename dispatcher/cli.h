@@ -17,5 +17,11 @@ struct cli_command {
 };
 
 int cli_contacts(const char *config, int argc, char **argv);
+/* cli_alerts.c: the operator's alert commands, on the HTTP API. */
+int cli_send(const char *config, int argc, char **argv);
+int cli_status(const char *config, int argc, char **argv);
+int cli_alerts(const char *config, int argc, char **argv);
+int cli_cancel(const char *config, int argc, char **argv);
+int cli_serve(const char *config, int argc, char **argv);
 
 #endif

@@ -10,6 +10,12 @@
 static const struct cli_command commands[] = {
 	{"contacts", "import, check, list and show the directory",
 	 cli_contacts},
+	{"send", "issue an alert through the running daemon", cli_send},
+	{"status", "an alert's state per organisation (--watch, --json)",
+	 cli_status},
+	{"alerts", "list recent alerts", cli_alerts},
+	{"cancel", "stop an alert's escalation", cli_cancel},
+	{"serve", "run the engine and its HTTP listener", cli_serve},
 	{NULL, NULL, NULL},
 };
 

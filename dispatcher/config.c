@@ -1,0 +1,335 @@
+/*
+ * Loading the configuration file: see config.h. libconfuse does the
+ * parsing; its error callback is routed into a diag list so that every
+ * message reads "FILE:LINE: ...".
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <libgen.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "channels/channel.h"
+#include "dispatcher/config.h"
+
+/* The diag list of the parse under way (config loading is single-threaded). */
+static struct diag_list *parse_diags;
+
+static void
+config_error(cfg_t *cfg, const char *fmt, va_list ap)
+{
+	char msg[512];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (parse_diags == NULL)
+		return;
+	diag_add(parse_diags, cfg && cfg->filename ? cfg->filename : "config",
+		 cfg ? cfg->line : 0, "%s", msg);
+}
+
+static cfg_opt_t operator_options[] = {
+	CFG_STR("token_sha256", NULL, CFGF_NODEFAULT),
+	CFG_END(),
+};
+
+/* What every channel section has, whatever its driver. */
+static const cfg_opt_t channel_generic_options[] = {
+	CFG_STR("driver", NULL, CFGF_NODEFAULT),
+	CFG_INT("max_concurrency", 16, CFGF_NONE),
+	CFG_FLOAT("max_rate", 0, CFGF_NONE),
+	RETRY_CFG_SEC(CFGF_NONE),
+	CFG_END(),
+};
+
+static size_t
+opts_len(const cfg_opt_t *o)
+{
+	size_t n = 0;
+
+	while (o[n].name != NULL)
+		n++;
+	return n;
+}
+
+/*
+ * The options of a channel section: the generic ones, then every
+ * driver's own, each name once. libconfuse must know every option before
+ * it parses, and a section's driver is only known after.
+ */
+static cfg_opt_t *
+channel_options_build(void)
+{
+	const struct channel_driver *const *drv = channel_drivers();
+	size_t n = opts_len(channel_generic_options) + 1, k = 0;
+	cfg_opt_t *out;
+
+	for (size_t i = 0; drv[i] != NULL; i++)
+		n += opts_len(drv[i]->options);
+	out = calloc(n, sizeof(*out));
+	if (out == NULL)
+		return NULL;
+	for (size_t i = 0; channel_generic_options[i].name; i++)
+		out[k++] = channel_generic_options[i];
+	for (size_t i = 0; drv[i] != NULL; i++) {
+		for (const cfg_opt_t *o = drv[i]->options; o->name; o++) {
+			bool seen = false;
+
+			for (size_t j = 0; j < k && !seen; j++)
+				seen = strcmp(out[j].name, o->name) == 0;
+			if (!seen)
+				out[k++] = *o;
+		}
+	}
+	/* calloc left the terminator zeroed: CFG_END(). */
+	return out;
+}
+
+const char *
+config_path_choose(const char *cli)
+{
+	const char *env;
+
+	if (cli != NULL)
+		return cli;
+	env = getenv("POCALERT_CONFIG");
+	if (env != NULL && env[0] != '\0')
+		return env;
+	return "pocalert.conf";
+}
+
+char *
+config_resolve_path(const struct config *c, const char *p)
+{
+	char *copy, *dir, *out = NULL;
+
+	if (p[0] == '/')
+		return strdup(p);
+	copy = strdup(c->path);
+	if (copy == NULL)
+		return NULL;
+	dir = dirname(copy);
+	if (strcmp(dir, ".") == 0)
+		out = strdup(p);
+	else if (asprintf(&out, "%s/%s", dir, p) < 0)
+		out = NULL;
+	free(copy);
+	return out;
+}
+
+static char *
+trim_slash(const char *url)
+{
+	size_t n = strlen(url);
+
+	while (n > 0 && url[n - 1] == '/')
+		n--;
+	return strndup(url, n);
+}
+
+static int
+hex_decode(const char *hex, uint8_t *out, size_t len)
+{
+	if (strlen(hex) != 2 * len)
+		return -EINVAL;
+	for (size_t i = 0; i < len; i++) {
+		unsigned v;
+
+		if (sscanf(hex + 2 * i, "%2x", &v) != 1 ||
+		    !isxdigit((unsigned char)hex[2 * i]) ||
+		    !isxdigit((unsigned char)hex[2 * i + 1]))
+			return -EINVAL;
+		out[i] = (uint8_t)v;
+	}
+	return 0;
+}
+
+static int
+read_operators(struct config *c, struct diag_list *diags)
+{
+	size_t n = cfg_size(c->cfg, "operator");
+	int bad = 0;
+
+	c->operators = calloc(n ? n : 1, sizeof(*c->operators));
+	if (c->operators == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		cfg_t *sec = cfg_getnsec(c->cfg, "operator", (unsigned)i);
+		struct config_operator *op = &c->operators[c->n_operators];
+		const char *hex = cfg_getstr(sec, "token_sha256");
+
+		if (hex == NULL ||
+		    hex_decode(hex, op->token_sha256, SHA256_LEN) < 0) {
+			diag_add(diags, c->path, sec->line,
+				 "operator \"%s\": token_sha256 must be 64 hex "
+				 "digits (sha256sum of the token)",
+				 cfg_title(sec));
+			bad++;
+			continue;
+		}
+		op->name = strdup(cfg_title(sec));
+		if (op->name == NULL)
+			return -ENOMEM;
+		c->n_operators++;
+	}
+	return bad ? -EINVAL : 0;
+}
+
+static int
+read_channels(struct config *c, struct diag_list *diags)
+{
+	size_t n = cfg_size(c->cfg, "channel");
+	int bad = 0;
+
+	c->channels = calloc(n ? n : 1, sizeof(*c->channels));
+	if (c->channels == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		cfg_t *sec = cfg_getnsec(c->cfg, "channel", (unsigned)i);
+		struct config_channel *ch = &c->channels[c->n_channels];
+		const char *driver = cfg_getstr(sec, "driver");
+		long conc = cfg_getint(sec, "max_concurrency");
+		double rate = cfg_getfloat(sec, "max_rate");
+
+		if (driver == NULL || channel_driver_find(driver) == NULL) {
+			diag_add(diags, c->path, sec->line,
+				 "channel \"%s\": %s driver%s%s", cfg_title(sec),
+				 driver ? "unknown" : "missing",
+				 driver ? " " : "", driver ? driver : "");
+			bad++;
+			continue;
+		}
+		if (conc < 1 || conc > 100000 || rate < 0) {
+			diag_add(diags, c->path, sec->line,
+				 "channel \"%s\": max_concurrency must be "
+				 "1..100000 and max_rate >= 0",
+				 cfg_title(sec));
+			bad++;
+			continue;
+		}
+		if (retry_policy_from_cfg(cfg_getsec(sec, "retry"), &ch->retry,
+					  c->path, diags) < 0) {
+			bad++;
+			continue;
+		}
+		ch->name = strdup(cfg_title(sec));
+		ch->driver = strdup(driver);
+		if (ch->name == NULL || ch->driver == NULL)
+			return -ENOMEM;
+		ch->sec = sec;
+		ch->max_concurrency = (int)conc;
+		ch->max_rate = rate;
+		c->n_channels++;
+	}
+	return bad ? -EINVAL : 0;
+}
+
+int
+config_load(const char *path, struct config **ret, struct diag_list *diags)
+{
+	struct config *c;
+	int r;
+
+	if (access(path, R_OK) < 0) {
+		diag_add(diags, path, 0,
+			 "cannot read the config file: %s (give one with "
+			 "--config FILE or POCALERT_CONFIG)",
+			 strerror(errno));
+		return -ENOENT;
+	}
+	c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		return -ENOMEM;
+	c->path = strdup(path);
+	c->channel_options = channel_options_build();
+	if (c->path == NULL || c->channel_options == NULL) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	{
+		cfg_opt_t root_options[] = {
+			CFG_STR("database", "var/pocalert.db", CFGF_NONE),
+			CFG_STR("listen", "127.0.0.1:8025", CFGF_NONE),
+			CFG_STR("public_url", "http://127.0.0.1:8025", CFGF_NONE),
+			CFG_STR("api_url", "http://127.0.0.1:8025", CFGF_NONE),
+			CFG_SEC("operator", operator_options,
+				CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
+			CFG_SEC("channel", c->channel_options,
+				CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
+			CFG_FUNC("include", cfg_include),
+			CFG_END(),
+		};
+
+		/* cfg_init copies the option tables it is given. */
+		c->cfg = cfg_init(root_options, CFGF_NONE);
+	}
+	if (c->cfg == NULL) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	cfg_set_error_function(c->cfg, config_error);
+	parse_diags = diags;
+	r = cfg_parse(c->cfg, path);
+	parse_diags = NULL;
+	if (r != CFG_SUCCESS) {
+		if (r == CFG_FILE_ERROR)
+			diag_add(diags, path, 0, "cannot read the config file");
+		r = -EINVAL;
+		goto fail;
+	}
+	c->database = config_resolve_path(c, cfg_getstr(c->cfg, "database"));
+	c->listen = strdup(cfg_getstr(c->cfg, "listen"));
+	c->public_url = trim_slash(cfg_getstr(c->cfg, "public_url"));
+	c->api_url = trim_slash(cfg_getstr(c->cfg, "api_url"));
+	if (c->database == NULL || c->listen == NULL ||
+	    c->public_url == NULL || c->api_url == NULL) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	r = read_operators(c, diags);
+	if (r == 0)
+		r = read_channels(c, diags);
+	if (r < 0)
+		goto fail;
+	*ret = c;
+	return 0;
+fail:
+	config_free(c);
+	return r;
+}
+
+const struct config_channel *
+config_channel_find(const struct config *c, const char *name)
+{
+	for (size_t i = 0; i < c->n_channels; i++)
+		if (strcmp(c->channels[i].name, name) == 0)
+			return &c->channels[i];
+	return NULL;
+}
+
+void
+config_free(struct config *c)
+{
+	if (c == NULL)
+		return;
+	if (c->cfg)
+		cfg_free(c->cfg);
+	free(c->path);
+	free(c->database);
+	free(c->listen);
+	free(c->public_url);
+	free(c->api_url);
+	for (size_t i = 0; i < c->n_operators; i++)
+		free(c->operators[i].name);
+	free(c->operators);
+	for (size_t i = 0; i < c->n_channels; i++) {
+		free(c->channels[i].name);
+		free(c->channels[i].driver);
+	}
+	free(c->channels);
+	free(c->channel_options);
+	free(c);
+}

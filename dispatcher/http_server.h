@@ -1,0 +1,27 @@
+/*
+ * The engine's HTTP listener (evhttp): routes /api/v1/..., /metrics,
+ * /healthz, and later /ack/... and /hooks/.... Every request path ends in
+ * exactly one evhttp_send_reply() or evhttp_send_error().
+ */
+#ifndef POCALERT_HTTP_SERVER_H
+#define POCALERT_HTTP_SERVER_H
+
+#include <event2/event.h>
+
+struct engine;
+struct http_server;
+
+/*
+ * Listens on listen ("HOST:PORT"; port 0 picks a free one) on base.
+ * On success *ret owns the server. Returns 0 or -errno.
+ */
+int http_server_new(struct event_base *base, struct engine *e,
+		    const char *listen, struct http_server **ret);
+
+/* The port actually bound. */
+int http_server_port(const struct http_server *h);
+
+/* Stops listening and frees the server. NULL is a no-op. */
+void http_server_free(struct http_server *h);
+
+#endif

@@ -1,0 +1,222 @@
+"""Helpers for pocalert's integration stories.
+
+Each story runs the real `pocalert` binary against real servers that it
+starts on 127.0.0.1 and stops itself: the test SMTP server (aiosmtpd), the
+test HTTP receiver, and `pocalert serve`. Only processes started here are
+ever stopped here.
+"""
+import hashlib
+import json
+import os
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import urllib.error
+import urllib.request
+
+POCALERT = os.environ.get("POCALERT", "build/dispatcher/pocalert")
+ROOT = os.environ.get("POCALERT_SOURCE_ROOT",
+                      os.path.dirname(os.path.dirname(os.path.dirname(
+                          os.path.abspath(__file__)))))
+SERVERS = os.path.join(ROOT, "test", "servers")
+PYTHON = "/usr/bin/python3"
+TOKEN = "test-operator-token"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(pred, timeout=30.0, interval=0.05, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = pred()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError("timed out after %.0fs waiting for %s" % (timeout, what))
+
+
+class Server:
+    """A helper server started from test/servers; prints its port first."""
+
+    def __init__(self, script, *args):
+        self.proc = subprocess.Popen(
+            [PYTHON, os.path.join(SERVERS, script), *map(str, args)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError("%s did not start: %s" % (script, self.proc.stderr.read()))
+        self.port = int(line.strip())
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        for f in (self.proc.stdout, self.proc.stderr):
+            if f:
+                f.close()
+
+
+class Workdir:
+    """A temporary directory with a pocalert.conf and a database."""
+
+    def __init__(self, testcase):
+        self.path = tempfile.mkdtemp(prefix="pocalert-test-")
+        testcase.addCleanup(shutil.rmtree, self.path, True)
+        self.config = os.path.join(self.path, "pocalert.conf")
+        self.db = os.path.join(self.path, "var", "pocalert.db")
+        self.port = None
+        self.daemon = None
+        self.daemon_log = None
+        testcase.addCleanup(self.stop_daemon)
+
+    def file(self, name, content, encoding="utf-8"):
+        p = os.path.join(self.path, name)
+        os.makedirs(os.path.dirname(p), exist_ok=True)
+        with open(p, "wb") as f:
+            f.write(content if isinstance(content, bytes) else content.encode(encoding))
+        return p
+
+    def write_config(self, extra="", port=None):
+        self.port = port or free_port()
+        digest = hashlib.sha256(TOKEN.encode()).hexdigest()
+        self.file("pocalert.conf", """
+database   = "var/pocalert.db"
+listen     = "127.0.0.1:%d"
+public_url = "http://127.0.0.1:%d"
+api_url    = "http://127.0.0.1:%d"
+operator "ops" { token_sha256 = "%s" }
+%s
+""" % (self.port, self.port, self.port, digest, extra))
+
+    def run(self, *args, input=None, env=None, check=None):
+        e = dict(os.environ)
+        e["POCALERT_TOKEN"] = TOKEN
+        if env:
+            e.update(env)
+        p = subprocess.run([POCALERT, "--config", self.config, *args],
+                           input=input, capture_output=True, text=True,
+                           env=e, cwd=self.path, timeout=120)
+        if check is not None and p.returncode != check:
+            raise AssertionError("pocalert %s: exit %d, wanted %d\nstdout: %s\nstderr: %s"
+                                 % (" ".join(args), p.returncode, check, p.stdout, p.stderr))
+        return p
+
+    def db_rows(self, sql, *params):
+        if not os.path.exists(self.db):
+            return []
+        con = sqlite3.connect(self.db, timeout=30)
+        try:
+            return con.execute(sql, params).fetchall()
+        finally:
+            con.close()
+
+    # The daemon.
+    def start_daemon(self):
+        self.daemon_log = open(os.path.join(self.path, "daemon.log"), "ab")
+        self.daemon = subprocess.Popen([POCALERT, "--config", self.config, "serve"],
+                                       stdout=self.daemon_log, stderr=self.daemon_log,
+                                       cwd=self.path)
+        wait_for(self._healthy, 30, what="pocalert serve to answer /healthz")
+
+    def _healthy(self):
+        if self.daemon.poll() is not None:
+            raise AssertionError("pocalert serve exited %d:\n%s" % (self.daemon.returncode, self.log()))
+        try:
+            with urllib.request.urlopen("http://127.0.0.1:%d/healthz" % self.port, timeout=1) as r:
+                return r.status == 200
+        except (urllib.error.URLError, ConnectionError, OSError):
+            return False
+
+    def stop_daemon(self, sig=signal.SIGTERM, timeout=30):
+        if self.daemon is None:
+            return None
+        if self.daemon.poll() is None:
+            self.daemon.send_signal(sig)
+            try:
+                self.daemon.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.daemon.kill()
+                self.daemon.wait()
+        code = self.daemon.returncode
+        self.daemon = None
+        if self.daemon_log:
+            self.daemon_log.close()
+            self.daemon_log = None
+        return code
+
+    def log(self):
+        try:
+            with open(os.path.join(self.path, "daemon.log"), encoding="utf-8", errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    # The API.
+    def api(self, method, path, body=None, token=TOKEN):
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request("http://127.0.0.1:%d%s" % (self.port, path),
+                                     data=data, method=method)
+        if token:
+            req.add_header("Authorization", "Bearer " + token)
+        if data is not None:
+            req.add_header("Content-Type", "application/json")
+        try:
+            with urllib.request.urlopen(req, timeout=30) as r:
+                raw = r.read()
+                return r.status, (json.loads(raw) if raw[:1] in (b"{", b"[") else raw.decode())
+        except urllib.error.HTTPError as e:
+            raw = e.read()
+            try:
+                return e.code, json.loads(raw)
+            except ValueError:
+                return e.code, raw.decode(errors="replace")
+
+    def send(self, **alert):
+        body = {"title": "テスト警報", "body": "本文", "type": "incident",
+                "severity": "high", "tlp": "AMBER", "targets": ["all"]}
+        body.update(alert)
+        status, reply = self.api("POST", "/api/v1/alerts", body)
+        if status != 201:
+            raise AssertionError("POST /api/v1/alerts: %d %r" % (status, reply))
+        return reply["id"]
+
+    def status(self, alert_id):
+        code, reply = self.api("GET", "/api/v1/alerts/" + alert_id)
+        if code != 200:
+            raise AssertionError("GET alert %s: %d %r" % (alert_id, code, reply))
+        return reply
+
+    def wait_settled(self, alert_id, timeout=60):
+        def settled():
+            s = self.status(alert_id)
+            return s if s["counts"]["pending"] == 0 else None
+        return wait_for(settled, timeout, 0.1, "alert %s to settle" % alert_id)
+
+
+def deliveries(status):
+    """Every delivery of a status JSON, with its organisation id."""
+    out = []
+    for org in status["organisations"]:
+        for d in org["deliveries"]:
+            d = dict(d)
+            d["org"] = org["id"]
+            out.append(d)
+    return out
+
+
+def main():
+    unittest.main(verbosity=2)
