@@ -171,7 +171,7 @@ static const char page_css[] =
 	"padding:12px 14px}"
 	".prev dl{margin:0}"
 	"fieldset{border:0;padding:0;margin:0 0 12px}"
-	"legend{font-weight:700;margin-bottom:4px;padding:0}"
+	"legend{font-size:1.1em;font-weight:700;margin:1.2em 0 4px;padding:0}"
 	".choice{display:flex;align-items:center;gap:14px;min-height:56px;"
 	"margin:8px 0;padding:10px 14px;background:#fff;border:2px solid #bbb;"
 	"border-radius:10px;cursor:pointer}"
@@ -210,12 +210,16 @@ static void head_close(struct page *p)
 	put(p, "</style>\n</head>\n<body>\n");
 }
 
-static void doc_close(struct page *p)
+/* Closes the document; a page of a working link says whose it is. */
+static void doc_close(struct page *p, bool personal)
 {
-	put(p, "<footer>");
-	bi(p, "このリンクはあなた専用です。転送しないでください。",
-	   "This link is yours alone; please do not forward it.");
-	put(p, "</footer>\n</body>\n</html>\n");
+	if (personal) {
+		put(p, "<footer>");
+		bi(p, "このリンクはあなた専用です。転送しないでください。",
+		   "This link is yours alone; please do not forward it.");
+		put(p, "</footer>\n");
+	}
+	put(p, "</body>\n</html>\n");
 }
 
 /* TLP 2.0's scope of each level, in our words. */
@@ -225,12 +229,10 @@ static void tlp_header(struct page *p, enum tlp level)
 		const char *cls;
 		const char *ja, *en;
 	} lv[] = {
-		[TLP_CLEAR] = {"clear", "公開可",
-			       "Disclosure is not limited."},
+		[TLP_CLEAR] = {"clear", "公開可", "Disclosure is not limited."},
 		[TLP_GREEN] = {"green", "コミュニティ内で共有可",
 			       "Share within your community only."},
-		[TLP_AMBER] = {"amber",
-			       "自組織と顧客の必要な範囲でのみ共有可",
+		[TLP_AMBER] = {"amber", "自組織と顧客の必要な範囲でのみ共有可",
 			       "Share within your organisation and its "
 			       "clients, on a need-to-know basis."},
 		[TLP_AMBER_STRICT] = {"amber", "自組織内でのみ共有可",
@@ -336,8 +338,8 @@ static void dt(struct page *p, const char *ja, const char *en)
 }
 
 /* The title as a document title: drill mark, TLP label, title. */
-static void title_line(struct page *p, const struct ack_view *v,
-		       const char *ja, const char *en)
+static void title_line(struct page *p, const struct ack_view *v, const char *ja,
+		       const char *en)
 {
 	if (v->drill)
 		put(p, "【訓練】");
@@ -401,7 +403,7 @@ static void previous_part(struct page *p, const struct ack_view *v)
 	if (v->confirmed_at == 0)
 		return;
 	put(p, "<h2>");
-	bi(p, "確認済みです", "Already confirmed");
+	bi(p, "あなたの回答", "Your answer");
 	put(p, "</h2>\n<div class=\"prev\"><dl>");
 	dt(p, "最初の確認", "First confirmed");
 	when(p, v->confirmed_at);
@@ -416,23 +418,29 @@ static void previous_part(struct page *p, const struct ack_view *v)
 	put(p, "</p>\n");
 }
 
+static void message(struct page *p, const char *cls,
+		    const struct ack_message *m);
+
 static void form_part(struct page *p, const char *token,
+		      const struct ack_message *error,
 		      const struct ack_form *form)
 {
 	const char *chosen = form ? form->response : NULL;
 
-	put(p, "<h2>");
-	bi(p, "状況を回答してください", "Please tell us your situation");
-	put(p, "</h2>\n");
 	/*
 	 * A relative action: the same link, also behind a proxy that
-	 * serves us under a path prefix. No autofocus and no script: only a
-	 * person's press on the button sends it.
+	 * serves us under a path prefix. Its fragment brings a refused
+	 * form's reply into view at the form and its error, with no
+	 * script. No autofocus either: only a person's press on the
+	 * button sends it.
 	 */
-	put(p, "<form method=\"post\" action=\"");
+	put(p, "<form id=\"answer\" method=\"post\" action=\"");
 	text(p, token);
-	put(p, "\" accept-charset=\"utf-8\">\n<fieldset>\n<legend>");
-	bi(p, "状況", "Situation");
+	put(p, "#answer\" accept-charset=\"utf-8\">\n");
+	if (error != NULL)
+		message(p, "err", error);
+	put(p, "<fieldset>\n<legend>");
+	bi(p, "状況を回答してください", "Please tell us your situation");
 	put(p, "</legend>\n");
 	for (size_t i = 0; i < N_RESPONSES; i++) {
 		put(p, "<label class=\"choice\"><input type=\"radio\" "
@@ -484,9 +492,8 @@ static bool lang_en(const struct ack_view *v)
 	return v->language != NULL && strcmp(v->language, "en") == 0;
 }
 
-int ack_page_form(struct buf *out, const struct ack_view *v,
-		  const char *token, const struct ack_message *error,
-		  const struct ack_form *form)
+int ack_page_form(struct buf *out, const struct ack_view *v, const char *token,
+		  const struct ack_message *error, const struct ack_form *form)
 {
 	struct page p = {.b = out, .en = lang_en(v)};
 
@@ -496,13 +503,17 @@ int ack_page_form(struct buf *out, const struct ack_view *v,
 	tlp_header(&p, v->tlp);
 	banners(&p, v);
 	put(&p, "<main>\n");
-	if (error != NULL)
-		message(&p, "err", error);
+	if (v->confirmed_at != 0) {
+		static const struct ack_message seen = {"確認済みです",
+							"Already confirmed"};
+
+		message(&p, "ok", &seen);
+	}
 	alert_part(&p, v);
 	previous_part(&p, v);
-	form_part(&p, token, form);
+	form_part(&p, token, error, form);
 	put(&p, "</main>\n");
-	doc_close(&p);
+	doc_close(&p, true);
 	return p.err;
 }
 
@@ -544,7 +555,7 @@ int ack_page_confirmed(struct buf *out, const struct ack_view *v,
 	put(&p, "\">");
 	bi(&p, "回答を変更する", "Change your answer");
 	put(&p, "</a></p>\n</main>\n");
-	doc_close(&p);
+	doc_close(&p, true);
 	return p.err;
 }
 
@@ -592,6 +603,6 @@ int ack_page_error(struct buf *out, int status)
 	put(&p, "</h1>\n<p>");
 	bi(&p, pages[i].detail.ja, pages[i].detail.en);
 	put(&p, "</p>\n</main>\n");
-	doc_close(&p);
+	doc_close(&p, false);
 	return p.err;
 }

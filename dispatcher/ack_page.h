@@ -49,14 +49,14 @@ struct ack_form {
 /*
  * The page of a reply link: TLP label, drill and cancelled banners, the
  * alert, whom it is for, the previous confirmation if any, and the form
- * that posts to the same link. token is the link's token (only
- * [A-Za-z0-9_-]); error, when not NULL, is shown above the form, which
- * then holds what form says was sent. No answer is pre-selected unless
- * form carries a valid one. Returns 0 or -ENOMEM.
+ * that posts to the same link (id "answer", which the action's fragment
+ * names). token is the link's token (only [A-Za-z0-9_-]); error, when
+ * not NULL, is shown in the form, which then holds what form says was
+ * sent. No answer is pre-selected unless form carries a valid one.
+ * Returns 0 or -ENOMEM.
  */
-int ack_page_form(struct buf *out, const struct ack_view *v,
-		  const char *token, const struct ack_message *error,
-		  const struct ack_form *form);
+int ack_page_form(struct buf *out, const struct ack_view *v, const char *token,
+		  const struct ack_message *error, const struct ack_form *form);
 
 /*
  * The page after an answer is on disk: the answer, name and comment as

@@ -264,6 +264,24 @@ void api_alert_cancel(struct api_request *r, struct api_reply *out)
 	api_reply_json(out, 200, j);
 }
 
+void api_alert_timeline(struct api_request *r, struct api_reply *out)
+{
+	const char *id = r->params[0];
+	int notfound = 0;
+	json_t *j;
+
+	/* Events still waiting for the group commit belong to it too. */
+	engine_flush(r->engine);
+	j = engine_timeline_json(r->engine, id, &notfound);
+	if (j != NULL)
+		api_reply_json(out, 200, j);
+	else if (notfound)
+		api_reply_error(out, 404, NULL, "no alert %s", id);
+	else
+		api_reply_error(out, 500, NULL,
+				"cannot read the timeline of alert %s", id);
+}
+
 void api_metrics(struct api_request *r, struct api_reply *out)
 {
 	buf_free(&out->body);

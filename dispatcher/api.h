@@ -9,6 +9,7 @@
 #ifndef POCALERT_API_H
 #define POCALERT_API_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <event2/http.h>
@@ -19,13 +20,15 @@
 #define API_MAX_PARAMS 4
 
 struct engine;
+struct ack_http;
 
 struct api_request {
 	struct engine *engine;
+	struct ack_http *ack;	      /* the reply links' state (ack_http.h) */
 	struct evhttp_request *req;   /* headers, peer; not for replying */
 	enum evhttp_cmd_type method;  /* HEAD arrives as GET */
 	const char *operator_name;    /* authenticated operator, else NULL */
-	char *params[API_MAX_PARAMS]; /* decoded '*' segments of the path */
+	char *params[API_MAX_PARAMS]; /* '*' segments decoded, '**' raw */
 	const char *query;	      /* raw query string, or NULL */
 	const char *body;	      /* request body, not NUL-terminated */
 	size_t body_len;
@@ -35,6 +38,12 @@ struct api_reply {
 	int status;		  /* 0 until a handler answers */
 	const char *content_type; /* a literal; NULL means JSON */
 	struct buf body;	  /* owned; freed by the server */
+	/*
+	 * The handler kept r->req and answers later, through
+	 * http_server_reply(), exactly once (a reply that must wait for the
+	 * disk); the server then sends nothing now.
+	 */
+	bool deferred;
 };
 
 typedef void (*api_handler)(struct api_request *r, struct api_reply *out);
@@ -47,6 +56,8 @@ void api_alert_list(struct api_request *r, struct api_reply *out);
 void api_alert_get(struct api_request *r, struct api_reply *out);
 /* POST /api/v1/alerts/{id}/cancel [{"notify":true}]: 200, 404, 409. */
 void api_alert_cancel(struct api_request *r, struct api_reply *out);
+/* GET /api/v1/alerts/{id}/timeline: the alert's events, or 404. */
+void api_alert_timeline(struct api_request *r, struct api_reply *out);
 /* GET /metrics: Prometheus text. */
 void api_metrics(struct api_request *r, struct api_reply *out);
 /* GET /healthz: "ok\n". */

@@ -23,5 +23,7 @@ int cli_status(const char *config, int argc, char **argv);
 int cli_alerts(const char *config, int argc, char **argv);
 int cli_cancel(const char *config, int argc, char **argv);
 int cli_serve(const char *config, int argc, char **argv);
+/* cli_audit.c: checks of the database itself, daemon or not. */
+int cli_audit(const char *config, int argc, char **argv);
 
 #endif

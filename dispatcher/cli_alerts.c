@@ -27,6 +27,7 @@
 #include "dispatcher/alert.h"
 #include "dispatcher/cli.h"
 #include "dispatcher/cli_util.h"
+#include "dispatcher/timefmt.h"
 
 /* A status of 20,000 deliveries is a few MB; more is something wrong. */
 #define CLIENT_MAX_RESPONSE (64 * 1024 * 1024)
@@ -641,7 +642,9 @@ static const char status_usage[] =
 	"  --json      the API's JSON instead\n"
 	"  --watch     follow the counts every second until every delivery\n"
 	"              has settled, then print the status\n"
-	"  --timeline  the alert's timeline (not yet supported)\n";
+	"  --timeline  the alert's timeline instead, one event a line:\n"
+	"              TIME  ACTOR  KIND  ORG  DELIVERY  DETAIL (with --json,\n"
+	"              the API's JSON of it)\n";
 
 /* "TLP:AMBER" whether the store kept "AMBER" or "TLP:AMBER". */
 static void print_tlp(const char *t)
@@ -696,6 +699,102 @@ static void print_status_text(json_t *j)
 		}
 		printf("]\n");
 	}
+}
+
+/*
+ * Fetches the timeline of id (a JSON array). Returns an exit status;
+ * *ret is the caller's.
+ */
+static int timeline_fetch(struct client *c, const char *id, json_t **ret)
+{
+	struct client_reply r;
+	char *path = alert_path(c, id, "/timeline");
+	int status;
+
+	if (path == NULL)
+		return CLI_EXIT_FAILURE;
+	status = client_call(c, "GET", path, NULL, &r);
+	free(path);
+	if (status != CLI_EXIT_OK)
+		return status;
+	if (r.status == 404) {
+		fprintf(stderr, "pocalert %s: no alert %s\n", c->cmd, id);
+		status = CLI_EXIT_USAGE;
+	} else if (r.status != 200 || !json_is_array(r.json)) {
+		status = client_fail(c, &r);
+	} else {
+		*ret = json_incref(r.json);
+	}
+	client_reply_free(&r);
+	return status;
+}
+
+/* A timeline field as text: "-" when absent, times as RFC 3339. */
+static const char *event_field(json_t *ev, const char *key, char *tmp,
+			       size_t len)
+{
+	json_t *v = json_object_get(ev, key);
+
+	if (json_is_string(v) && json_string_length(v) > 0)
+		return json_string_value(v);
+	if (json_is_integer(v) && strcmp(key, "at") == 0) {
+		time_format_rfc3339(json_integer_value(v), tmp, len);
+		return tmp;
+	}
+	if (json_is_integer(v)) {
+		snprintf(tmp, len, "%lld", (long long)json_integer_value(v));
+		return tmp;
+	}
+	return "-";
+}
+
+/* Prints s with control characters as spaces: one event, one line. */
+static void print_oneline(const char *s)
+{
+	for (; *s != '\0'; s++)
+		putchar((unsigned char)*s < 0x20 || *s == 0x7f ? ' ' : *s);
+}
+
+/* The timeline as aligned columns, the detail last (it may be long). */
+static void print_timeline_text(json_t *events)
+{
+	static const char *const keys[] = {"at", "actor", "kind", "org",
+					   "delivery"};
+	static const char *const heads[] = {"TIME", "ACTOR", "KIND", "ORG",
+					    "DELIVERY"};
+	int w[5];
+	char tmp[64];
+	json_t *ev;
+	size_t i, k;
+
+	for (k = 0; k < 5; k++)
+		w[k] = (int)strlen(heads[k]);
+	json_array_foreach(events, i, ev)
+	{
+		for (k = 0; k < 5; k++) {
+			int n = (int)strlen(
+				event_field(ev, keys[k], tmp, sizeof(tmp)));
+
+			w[k] = n > w[k] ? n : w[k];
+		}
+	}
+	for (k = 0; k < 5; k++)
+		printf("%-*s  ", w[k], heads[k]);
+	printf("DETAIL\n");
+	json_array_foreach(events, i, ev)
+	{
+		for (k = 0; k < 5; k++) {
+			const char *v =
+				event_field(ev, keys[k], tmp, sizeof(tmp));
+
+			print_oneline(v);
+			printf("%*s  ", w[k] - (int)strlen(v), "");
+		}
+		print_oneline(jstr(ev, "detail", ""));
+		putchar('\n');
+	}
+	if (json_array_size(events) == 0)
+		printf("no events\n");
 }
 
 /* Fetches the status of id. Returns an exit status; *ret is the caller's. */
@@ -832,14 +931,24 @@ int cli_status(const char *config, int argc, char **argv)
 		return CLI_EXIT_USAGE;
 	}
 	id = argv[optind];
-	if (timeline) {
-		fprintf(stderr, "pocalert status: --timeline is not yet "
-				"supported\n");
+	if (timeline && watch) {
+		fprintf(stderr, "pocalert status: --timeline and --watch do "
+				"not go together\n");
 		return CLI_EXIT_USAGE;
 	}
 	status = client_open(config, "status", &c);
 	if (status != CLI_EXIT_OK)
 		goto out;
+	if (timeline) {
+		status = timeline_fetch(&c, id, &j);
+		if (status != CLI_EXIT_OK)
+			goto out;
+		if (json)
+			status = print_json(j);
+		else
+			print_timeline_text(j);
+		goto out;
+	}
 	status = watch ? status_watch(&c, id, json, &j)
 		       : status_fetch(&c, id, &j);
 	if (status != CLI_EXIT_OK)

@@ -1,7 +1,9 @@
 /*
  * Loading the configuration file: see config.h. libconfuse does the
- * parsing; its error callback is routed into a diag list so that every
- * message reads "FILE:LINE: ...".
+ * parsing through common/cfgfile.c, which routes its errors into a diag
+ * list so that every message reads "FILE:LINE: ...", expands
+ * include("FILE") relative to the including file and puts each section
+ * at its opening line.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -14,22 +16,8 @@
 #include <unistd.h>
 
 #include "channels/channel.h"
+#include "common/cfgfile.h"
 #include "dispatcher/config.h"
-
-/* The diag list of the parse under way (config loading is single-threaded). */
-static struct diag_list *parse_diags;
-
-static void
-config_error(cfg_t *cfg, const char *fmt, va_list ap)
-{
-	char msg[512];
-
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	if (parse_diags == NULL)
-		return;
-	diag_add(parse_diags, cfg && cfg->filename ? cfg->filename : "config",
-		 cfg ? cfg->line : 0, "%s", msg);
-}
 
 static cfg_opt_t operator_options[] = {
 	CFG_STR("token_sha256", NULL, CFGF_NODEFAULT),
@@ -227,6 +215,51 @@ read_channels(struct config *c, struct diag_list *diags)
 	return bad ? -EINVAL : 0;
 }
 
+/* Policies, selection rules, the holiday calendar, the mode, the ack key. */
+static int
+read_policies(struct config *c, struct diag_list *diags)
+{
+	const char *holidays = cfg_getstr(c->cfg, "holidays");
+	const char *mode = cfg_getstr(c->cfg, "mode");
+	const char *key = cfg_getstr(c->cfg, "ack_key_file");
+	int r;
+
+	r = policy_set_from_cfg(c->cfg, &c->policies, NULL, diags);
+	if (r < 0)
+		return r;
+	r = selection_from_cfg(c->cfg, &c->policies, &c->selection, NULL,
+			       diags);
+	if (r < 0)
+		return r;
+	if (select_mode_parse(mode, &c->mode) < 0) {
+		diag_add(diags, c->path, 0,
+			 "mode \"%s\": must be \"normal\" or \"large-scale\"",
+			 mode);
+		return -EINVAL;
+	}
+	c->ack_rate_limit = cfg_getfloat(c->cfg, "ack_rate_limit");
+	if (c->ack_rate_limit < 0) {
+		diag_add(diags, c->path, 0, "ack_rate_limit must be >= 0");
+		return -EINVAL;
+	}
+	if (holidays != NULL) {
+		char *path = config_resolve_path(c, holidays);
+
+		if (path == NULL)
+			return -ENOMEM;
+		r = calendar_load(path, &c->calendar, diags);
+		free(path);
+		if (r < 0)
+			return r;
+	}
+	/* The reply-link key lives beside the database, never inside it. */
+	if (key != NULL)
+		c->ack_key_file = config_resolve_path(c, key);
+	else if (asprintf(&c->ack_key_file, "%s.ackkey", c->database) < 0)
+		c->ack_key_file = NULL;
+	return c->ack_key_file ? 0 : -ENOMEM;
+}
+
 int
 config_load(const char *path, struct config **ret, struct diag_list *diags)
 {
@@ -259,6 +292,12 @@ config_load(const char *path, struct config **ret, struct diag_list *diags)
 				CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
 			CFG_SEC("channel", c->channel_options,
 				CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
+			POLICY_CFG_SEC,
+			SELECT_CFG_SEC,
+			CFG_STR("holidays", NULL, CFGF_NODEFAULT),
+			CFG_STR("mode", "normal", CFGF_NONE),
+			CFG_FLOAT("ack_rate_limit", 30, CFGF_NONE),
+			CFG_STR("ack_key_file", NULL, CFGF_NODEFAULT),
 			CFG_FUNC("include", cfg_include),
 			CFG_END(),
 		};
@@ -270,16 +309,10 @@ config_load(const char *path, struct config **ret, struct diag_list *diags)
 		r = -ENOMEM;
 		goto fail;
 	}
-	cfg_set_error_function(c->cfg, config_error);
-	parse_diags = diags;
-	r = cfg_parse(c->cfg, path);
-	parse_diags = NULL;
-	if (r != CFG_SUCCESS) {
-		if (r == CFG_FILE_ERROR)
-			diag_add(diags, path, 0, "cannot read the config file");
-		r = -EINVAL;
+	/* Errors (included files too) reach diags as FILE:LINE. */
+	r = cfgfile_parse(c->cfg, path, diags);
+	if (r < 0)
 		goto fail;
-	}
 	c->database = config_resolve_path(c, cfg_getstr(c->cfg, "database"));
 	c->listen = strdup(cfg_getstr(c->cfg, "listen"));
 	c->public_url = trim_slash(cfg_getstr(c->cfg, "public_url"));
@@ -292,6 +325,8 @@ config_load(const char *path, struct config **ret, struct diag_list *diags)
 	r = read_operators(c, diags);
 	if (r == 0)
 		r = read_channels(c, diags);
+	if (r == 0)
+		r = read_policies(c, diags);
 	if (r < 0)
 		goto fail;
 	*ret = c;
@@ -331,5 +366,9 @@ config_free(struct config *c)
 	}
 	free(c->channels);
 	free(c->channel_options);
+	policy_set_free(&c->policies);
+	selection_free(&c->selection);
+	calendar_free(&c->calendar);
+	free(c->ack_key_file);
 	free(c);
 }

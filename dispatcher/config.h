@@ -14,7 +14,10 @@
 
 #include "common/crypto.h"
 #include "common/diag.h"
+#include "policies/calendar.h"
+#include "policies/policy.h"
 #include "policies/retry.h"
+#include "policies/select.h"
 
 /* operator "NAME" { token_sha256 = "HEX" }: who may use the API. */
 struct config_operator {
@@ -45,6 +48,12 @@ struct config {
 	size_t n_operators;
 	struct config_channel *channels; /* owned array */
 	size_t n_channels;
+	struct policy_set policies; /* escalation policies, maybe none */
+	struct selection selection; /* rules picking a policy */
+	struct calendar calendar;  /* holidays; empty without a holidays file */
+	enum select_mode mode;	/* the centre's mode: normal or large-scale */
+	double ack_rate_limit;	/* /ack requests per second per address */
+	char *ack_key_file;	/* owned; the reply-link key's file */
 	cfg_t *cfg;		/* owned; the parsed tree, for sections read later */
 	cfg_opt_t *channel_options; /* owned; merged generic + driver options */
 };

@@ -39,14 +39,29 @@ engine_delivery_free(struct rt_delivery *d)
 	free(d->language);
 	free(d->address);
 	free(d->charset);
+	free(d->ack_url);
+	free(d->title);
+	free(d->body);
 	free(d);
+}
+
+static void
+rt_org_fini(struct rt_org *o)
+{
+	free(o->org_id);
+	free(o->org_name);
+	for (size_t i = 0; i < o->n_targeted; i++)
+		free(o->targeted[i]);
+	free(o->targeted);
+	for (size_t i = 0; i < o->n_confirmed; i++)
+		free(o->confirmed[i]);
+	free(o->confirmed);
 }
 
 void
 engine_alert_free(struct rt_alert *a)
 {
 	struct rt_delivery *d;
-	struct rt_org *o;
 
 	if (a == NULL)
 		return;
@@ -54,12 +69,10 @@ engine_alert_free(struct rt_alert *a)
 		LIST_REMOVE(d, alink);
 		engine_delivery_free(d);
 	}
-	while ((o = LIST_FIRST(&a->orgs)) != NULL) {
-		LIST_REMOVE(o, link);
-		free(o->org_id);
-		free(o->org_name);
-		free(o);
-	}
+	for (size_t i = 0; i < a->n_orgs; i++)
+		rt_org_fini(&a->orgs[i]);
+	free(a->orgs);
+	rt_org_fini(&a->duty);
 	free(a->id);
 	free(a->title);
 	free(a->body);
@@ -178,6 +191,33 @@ engine_channels_start(struct engine *e, struct diag_list *diags)
 	return 0;
 }
 
+/*
+ * A policy step may name a channel with no driver configured: its
+ * deliveries are skipped. Say so once at start, not at every send.
+ */
+static void
+engine_check_policies(struct engine *e)
+{
+	const struct policy_set *set = &e->config->policies;
+
+	for (size_t i = 0; i < set->n; i++) {
+		const struct policy *p = &set->policies[i];
+
+		for (int k = 0; k < p->n_steps; k++)
+			for (int c = 0; c < DIR_CHANNEL_COUNT; c++) {
+				const char *name =
+					dir_channel_name((enum dir_channel)c);
+
+				if ((p->steps[k].channels & POLICY_BIT(c)) &&
+				    engine_channel_find(e, name) == NULL)
+					log_warnx("policy %s step %d: no channel "
+						  "\"%s\" is configured; its "
+						  "deliveries will be skipped",
+						  p->name, k + 1, name);
+			}
+	}
+}
+
 int
 engine_new(struct event_base *base, const struct config *config,
 	   struct engine **ret, struct diag_list *diags)
@@ -205,6 +245,17 @@ engine_new(struct event_base *base, const struct config *config,
 	r = engine_channels_start(e, diags);
 	if (r < 0)
 		goto fail;
+	engine_check_policies(e);
+	r = ack_key_load(e, config->ack_key_file);
+	if (r < 0) {
+		diag_add(diags, config->ack_key_file, 0,
+			 "cannot read or create the reply-link key");
+		goto fail;
+	}
+	if (directory_refresh(e) < 0 || escalation_start(e) < 0) {
+		r = -EIO;
+		goto fail;
+	}
 	r = recovery_load(e);
 	if (r < 0) {
 		diag_add(diags, config->database, 0,
@@ -239,6 +290,9 @@ engine_free(struct engine *e, int grace_ms)
 		return;
 	e->accepting = false;
 	e->stopping = true;
+	if (e->tick)
+		event_free(e->tick);
+	e->tick = NULL;
 	/* Let sends on the wire finish, within the grace period. */
 	deadline = time_now_ms() + grace_ms;
 	while (engine_in_flight(e) > 0 && time_now_ms() < deadline) {
@@ -268,6 +322,7 @@ engine_free(struct engine *e, int grace_ms)
 		engine_alert_free(a);
 	}
 	free(e->channels);
+	explicit_bzero(e->ack_key, sizeof(e->ack_key));
 	metrics_free(e->metrics);
 	directory_free(&e->dir);
 	store_close(e->store);

@@ -21,6 +21,7 @@
 #include "dispatcher/store.h"
 #include "dispatcher/timeline.h"
 #include "dispatcher/writer.h"
+#include "policies/policy.h"
 
 enum dstate {
 	DSTATE_QUEUED = 0,
@@ -42,10 +43,21 @@ struct rt_channel;
 struct rt_org {
 	char *org_id;		/* owned */
 	char *org_name;		/* owned */
-	char *state;		/* static string: pending, notified, ... */
-	size_t unfinished;	/* its deliveries not yet settled */
-	size_t sent;		/* its deliveries sent */
-	LIST_ENTRY(rt_org) link; /* in alert->orgs */
+	const char *state;	/* static: pending, notified, escalated,
+				   acknowledged, unreachable, cancelled */
+	bool closed;		/* acknowledged, unreachable or cancelled */
+	int step;		/* last step planned, -1 before the first */
+	int64_t next_at;	/* ms: when the policy looks again; 0 = now */
+	size_t unfinished;	/* its alert deliveries not yet settled */
+	size_t step_unfinished;	/* of those, from the current step */
+	size_t step_sent;	/* deliveries of the current step sent */
+	size_t sent;		/* deliveries sent, all steps */
+	int confirmations;	/* distinct contacts who confirmed */
+	char **targeted;	/* owned; contact ids reached so far */
+	size_t n_targeted;
+	char **confirmed;	/* owned; contact ids who confirmed */
+	size_t n_confirmed;
+	bool force_next;	/* the current step failed whole: go on now */
 };
 
 /* A delivery not yet settled. */
@@ -59,6 +71,11 @@ struct rt_delivery {
 	char *language;		/* owned */
 	char *address;		/* owned */
 	char *charset;		/* owned */
+	char *ack_url;		/* owned; the contact's reply link, or NULL */
+	char *title;		/* owned; a notice's own title, or NULL */
+	char *body;		/* owned; a notice's own body, or NULL */
+	const char *kind;	/* static: "alert", "cancel", "unreachable" */
+	int step;		/* the policy step that planned it */
 	enum dstate state;
 	int attempts;		/* attempts started, the current one included */
 	int rank;		/* send order within its alert */
@@ -82,10 +99,17 @@ struct rt_alert {
 	bool drill;
 	bool cancelled;
 	bool busy;		/* being walked: settling must not free it */
-	int64_t created_at;	/* ms */
+	int64_t created_at;	/* ms; the policy counts from here */
+	struct policy policy;	/* the snapshot taken at acceptance */
 	size_t unfinished;	/* deliveries not yet settled */
+	struct rt_org *orgs;	/* owned array, by position */
+	size_t n_orgs;
+	struct rt_org duty;	/* the government organisation told of the
+				   unreachable ones; org_id NULL until then */
+	size_t open_orgs;	/* orgs not yet closed */
+	bool finished;		/* every org closed: completed or cancelled */
+	int next_seq;		/* number of the next delivery id */
 	struct timeline_head timeline;
-	LIST_HEAD(, rt_org) orgs;
 	LIST_HEAD(, rt_delivery) deliveries;
 	LIST_ENTRY(rt_alert) link; /* in engine->alerts */
 };
@@ -115,8 +139,10 @@ struct engine {
 	struct rt_channel *channels;	/* owned array */
 	size_t n_channels;
 	LIST_HEAD(, rt_alert) alerts;	/* active alerts */
-	struct directory dir;		/* cached directory */
+	struct directory dir;		/* cached directory, orgs sorted by id */
 	int64_t dir_version;		/* PRAGMA data_version when loaded, -1 none */
+	uint8_t ack_key[32];		/* derives reply-link tokens; secret */
+	struct event *tick;		/* owned; escalation timer */
 	bool accepting;
 	bool stopping;
 };
@@ -143,8 +169,69 @@ void engine_event(struct engine *e, struct rt_alert *a, const char *actor,
 		  const char *delivery_id, const char *fmt, ...)
 	__attribute__((format(printf, 7, 8)));
 
-/* intake.c: fills d->msg from d and its alert. */
+/* intake.c */
+/* Fills d->msg from d and its alert. */
 void intake_message_init(struct rt_delivery *d);
+/* Reloads the cached directory when the file changed. Returns 0 or -EIO. */
+int directory_refresh(struct engine *e);
+/* The directory's organisation with this id, or NULL (binary search). */
+const struct dir_org *directory_org(struct engine *e, const char *id);
+
+/*
+ * One delivery to plan for an organisation of an alert: persisted by
+ * plan_commit, then queued unless skipped.
+ */
+struct planned {
+	size_t org;			/* position in the alert */
+	const struct dir_contact *contact; /* the directory's */
+	const struct dir_method *method;   /* the directory's */
+	const char *skip_reason;	/* NULL to send */
+	int step;
+	const char *kind;		/* "alert", "cancel", "unreachable" */
+};
+
+/*
+ * Plans step `step` for the organisation at position pos of a: the
+ * contact methods the policy step reaches, TLP and channel checks
+ * applied. Appends to *list (realloc'd, caller frees). Returns the
+ * number of sendable deliveries added, or -ENOMEM.
+ */
+int plan_org_step(struct engine *e, struct rt_alert *a, size_t pos, int step,
+		  struct planned **list, size_t *n, size_t *cap);
+
+/*
+ * Writes planned deliveries (and their contacts' reply-link rows) in one
+ * transaction, then builds them in memory and queues the sendable ones
+ * in order. Returns 0 or a negative errno (nothing queued then).
+ */
+int plan_commit(struct engine *e, struct rt_alert *a,
+		const struct planned *list, size_t n);
+
+/* escalation.c */
+/* Starts the escalation timer. Returns 0 or -ENOMEM. */
+int escalation_start(struct engine *e);
+/* Runs every organisation's policy decision that is due now. */
+void escalation_run(struct engine *e);
+/* The duty notice's title and body (malloc'd, caller frees). */
+int escalation_duty_text(const struct rt_alert *a, char **title, char **body);
+/* The organisation at pos of a, or the duty org for DUTY_POS. */
+#define DUTY_POS ((size_t)-1)
+struct rt_org *alert_org(struct rt_alert *a, size_t pos);
+/* Closes an organisation in state (acknowledged, unreachable, cancelled). */
+void escalation_close_org(struct engine *e, struct rt_alert *a,
+			  struct rt_org *o, const char *state);
+/* Called when an org's current-step deliveries have all settled. */
+void escalation_step_settled(struct engine *e, struct rt_alert *a,
+			     struct rt_org *o);
+/* Frees the alert when it is finished and nothing is in flight. */
+void escalation_maybe_release(struct engine *e, struct rt_alert *a);
+
+/* ack.c */
+/* The reply-link token of a contact (32 base32 characters and a NUL). */
+void ack_token(const struct engine *e, const char *alert_id,
+	       const char *org_id, const char *contact_id, char out[33]);
+/* Loads or creates the key file. Returns 0 or -errno. */
+int ack_key_load(struct engine *e, const char *path);
 
 /* recovery.c: reloads unfinished work after a start. Returns 0 or -EIO. */
 int recovery_load(struct engine *e);

@@ -2,10 +2,12 @@
  * The engine's HTTP listener on evhttp: see http_server.h. One generic
  * callback takes every request, finds its route in the table below,
  * checks the bearer token where the route asks for one, calls the
- * handler (api.c) and sends its reply. Sending happens in one place,
- * http_server_send(), so that every request path ends in exactly one
- * evhttp_send_reply(); evhttp itself answers what never reaches us
- * (malformed requests 400, bodies over the limit 413).
+ * handler (api.c, ack_http.c) and sends its reply. Sending happens in
+ * one place, http_server_reply(), so that every request path ends in
+ * exactly one evhttp_send_reply(): right after the handler, or later for
+ * a handler that defers its answer until the disk has it; evhttp itself
+ * answers what never reaches us (malformed requests 400, bodies over the
+ * limit 413).
  */
 #include <errno.h>
 #include <limits.h>
@@ -24,6 +26,7 @@
 
 #include "common/log.h"
 #include "common/utf8.h"
+#include "dispatcher/ack_http.h"
 #include "dispatcher/api.h"
 #include "dispatcher/engine.h"
 #include "dispatcher/http_server.h"
@@ -38,14 +41,17 @@ struct http_server {
 	struct evhttp *http;		  /* owned */
 	struct evhttp_bound_socket *sock; /* owned by http */
 	struct engine *engine;		  /* not owned */
+	struct ack_http *ack;		  /* owned; reply links' state */
 	int port;			  /* the port actually bound */
 };
 
 /*
  * A route: the methods it answers, its path pattern and whether it needs
  * an operator's bearer token. In a pattern, "*" matches one non-empty
- * path segment, handed to the handler decoded in api_request.params. A
- * path that matches a pattern but not a method gets 405.
+ * path segment, handed to the handler decoded in api_request.params; a
+ * final "**" matches the rest of the path, even empty or with slashes,
+ * handed over raw for the handler to judge. A path that matches a
+ * pattern but not a method gets 405.
  */
 struct http_route {
 	int methods; /* EVHTTP_REQ_* mask */
@@ -60,15 +66,21 @@ static const struct http_route http_routes[] = {
 	{EVHTTP_REQ_GET, "/api/v1/alerts", true, api_alert_list},
 	{EVHTTP_REQ_GET, "/api/v1/alerts/*", true, api_alert_get},
 	{EVHTTP_REQ_POST, "/api/v1/alerts/*/cancel", true, api_alert_cancel},
+	{EVHTTP_REQ_GET, "/api/v1/alerts/*/timeline", true, api_alert_timeline},
 	/* For Prometheus and the load balancer: no token. */
 	{EVHTTP_REQ_GET, "/metrics", false, api_metrics},
 	{EVHTTP_REQ_GET, "/healthz", false, api_healthz},
 	/*
-	 * ROUTES TO ADD (lead): the reply links, GET and POST on
-	 * "/ack/STAR" (STAR being the pattern's one-segment wildcard), and
-	 * the gateways' signed callbacks, POST on "/hooks/STAR/...". Their
-	 * handlers check their own tokens and signatures, with auth false
-	 * here; keep secrets out of log lines (only patterns are logged).
+	 * The reply links: the token in the path is the credential. "**"
+	 * so that every malformed token, too, reaches the handler and gets
+	 * its one 404 page.
+	 */
+	{EVHTTP_REQ_GET | EVHTTP_REQ_POST, "/ack/**", false, ack_http_handle},
+	/*
+	 * ROUTES TO ADD (lead): the gateways' signed callbacks, POST on
+	 * "/hooks/STAR/...". Their handlers check their own signatures,
+	 * with auth false here; keep secrets out of log lines (only
+	 * patterns are logged).
 	 */
 	{0, NULL, false, NULL},
 };
@@ -87,6 +99,14 @@ static bool http_match(const char *pattern, const char *path, char **params)
 	size_t n = 0;
 
 	while (*pattern != '\0') {
+		if (strcmp(pattern, "**") == 0) {
+			if (n == API_MAX_PARAMS)
+				goto fail;
+			if (params != NULL &&
+			    (params[n] = strdup(path)) == NULL)
+				goto fail;
+			return true;
+		}
 		if (*pattern == '*') {
 			const char *end = strchr(path, '/');
 			size_t len = end ? (size_t)(end - path) : strlen(path);
@@ -215,7 +235,7 @@ refused:
 }
 
 /* Sends out: the one evhttp_send_reply() of every request we route. */
-static void http_server_send(struct evhttp_request *req, struct api_reply *out)
+void http_server_reply(struct evhttp_request *req, struct api_reply *out)
 {
 	struct evkeyvalq *hdrs = evhttp_request_get_output_headers(req);
 	struct evbuffer *body = evhttp_request_get_output_buffer(req);
@@ -255,6 +275,7 @@ static void http_server_handle(struct evhttp_request *req, void *arg)
 	const struct http_route *route = NULL;
 	struct api_request r = {
 		.engine = h->engine,
+		.ack = h->ack,
 		.req = req,
 		.method = method == EVHTTP_REQ_HEAD ? EVHTTP_REQ_GET : method,
 		.query = uri ? evhttp_uri_get_query(uri) : NULL,
@@ -309,12 +330,20 @@ static void http_server_handle(struct evhttp_request *req, void *arg)
 		goto send;
 	}
 	route->handle(&r, &out);
+	if (out.deferred) {
+		/* The handler owns req now and replies later. */
+		log_debug("http: %s %s -> later", http_method_name(method),
+			  route->pattern);
+		buf_free(&out.body);
+		goto out;
+	}
 send:
 	log_debug("http: %s %s -> %d%s%s", http_method_name(method),
 		  route ? route->pattern : "(no route)", out.status,
 		  r.operator_name ? " by " : "",
 		  r.operator_name ? r.operator_name : "");
-	http_server_send(req, &out);
+	http_server_reply(req, &out);
+out:
 	for (size_t i = 0; i < API_MAX_PARAMS; i++)
 		free(r.params[i]);
 }
@@ -375,6 +404,9 @@ int http_server_new(struct event_base *base, struct engine *e,
 		goto fail;
 	}
 	h->engine = e;
+	r = ack_http_new(&h->ack);
+	if (r < 0)
+		goto fail;
 	evhttp_set_max_body_size(h->http, HTTP_MAX_BODY);
 	evhttp_set_max_headers_size(h->http, HTTP_MAX_HEADERS);
 	evhttp_set_timeout(h->http, HTTP_TIMEOUT_SECONDS);
@@ -426,6 +458,8 @@ void http_server_free(struct http_server *h)
 {
 	if (h == NULL)
 		return;
+	/* First: answers waiting for the disk let go of their requests. */
+	ack_http_free(h->ack);
 	/* Frees the listener and every open connection with it. */
 	if (h->http != NULL)
 		evhttp_free(h->http);

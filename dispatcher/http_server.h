@@ -21,6 +21,16 @@ int http_server_new(struct event_base *base, struct engine *e,
 /* The port actually bound. */
 int http_server_port(const struct http_server *h);
 
+/*
+ * Sends out as the reply to req and frees out's body: the one
+ * evhttp_send_reply() of every routed request. Handlers do not call it;
+ * the server does when they return, or a handler that set out->deferred
+ * calls it later, once, for the request it kept.
+ */
+struct evhttp_request;
+struct api_reply;
+void http_server_reply(struct evhttp_request *req, struct api_reply *out);
+
 /* Stops listening and frees the server. NULL is a no-op. */
 void http_server_free(struct http_server *h);
 

@@ -141,33 +141,20 @@ sched_settle(struct rt_delivery *d)
 	struct rt_alert *a = d->alert;
 	struct rt_org *o = d->org;
 	struct engine *e = d->ch->engine;
-	int64_t now = time_now_ms();
 
 	LIST_REMOVE(d, alink);
-	o->unfinished--;
-	if (d->state == DSTATE_SENT)
-		o->sent++;
-	if (o->unfinished == 0 && o->sent == 0 && !a->cancelled) {
-		/* Every way to this organisation has failed. */
-		o->state = "unreachable";
-		writer_org_state(e->writer, a->id, o->org_id, o->state, -1, -1);
-		engine_event(e, a, "engine", "unreachable", o->org_id, NULL,
-			     "no delivery to %s succeeded", o->org_id);
-		log_warnx("alert %s: organisation %s unreachable", a->id,
-			  o->org_id);
+	a->unfinished--;
+	if (strcmp(d->kind, "alert") == 0) {
+		o->unfinished--;
+		if (d->step == o->step) {
+			o->step_unfinished--;
+			if (o->step_unfinished == 0 && o->step_sent == 0 &&
+			    !o->closed)
+				escalation_step_settled(e, a, o);
+		}
 	}
 	engine_delivery_free(d);
-	a->unfinished--;
-	if (a->unfinished == 0 && !a->busy) {
-		if (!a->cancelled) {
-			writer_alert_state(e->writer, a->id, "completed", now);
-			engine_event(e, a, "engine", "completed", NULL, NULL,
-				     "every delivery settled");
-			log_info("alert %s: completed", a->id);
-		}
-		LIST_REMOVE(a, link);
-		engine_alert_free(a);
-	}
+	escalation_maybe_release(e, a);
 }
 
 static void
@@ -216,10 +203,16 @@ on_done(void *arg, const struct channel_outcome *o)
 	case CHANNEL_OK:
 		log_info("alert %s delivery %s: sent to %s via %s (%s)", a->id,
 			 d->id, d->address, c->ch.name, detail);
-		if (strcmp(d->org->state, "pending") == 0) {
-			d->org->state = "notified";
-			writer_org_state(e->writer, a->id, d->org->org_id,
-					 "notified", -1, -1);
+		if (strcmp(d->kind, "alert") == 0) {
+			d->org->sent++;
+			if (d->step == d->org->step)
+				d->org->step_sent++;
+			if (strcmp(d->org->state, "pending") == 0) {
+				d->org->state = "notified";
+				writer_org_state(e->writer, a->id,
+						 d->org->org_id, "notified", -1,
+						 -1);
+			}
 		}
 		engine_event(e, a, c->ch.name, "sent", d->org->org_id, d->id,
 			     "%s %s: %s", c->ch.name, d->address, detail);
@@ -240,8 +233,11 @@ on_done(void *arg, const struct channel_outcome *o)
 	case CHANNEL_TEMPFAIL:
 		break;
 	}
-	if (a->cancelled) {
-		finish(d, DSTATE_CANCELLED, detail, "cancelled", -1, NULL);
+	if (strcmp(d->kind, "alert") == 0 &&
+	    (a->cancelled || d->org->closed)) {
+		/* Nobody needs it any more: the alert or the org is closed. */
+		finish(d, DSTATE_CANCELLED, detail,
+		       a->cancelled ? "cancelled" : d->org->state, -1, NULL);
 		return;
 	}
 	if (retry_exhausted(&c->cfg->retry, d->attempts)) {

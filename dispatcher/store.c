@@ -154,6 +154,31 @@ static const char *const migrations[] = {
 	"  hash TEXT NOT NULL,"
 	"  PRIMARY KEY (alert_id, seq)"
 	");",
+	/*
+	 * 3: reply links. Only the SHA-256 of each token is kept; a link is
+	 * one contact's for one alert, and remembers that contact's latest
+	 * answer (the first confirmation time stays).
+	 */
+	"CREATE TABLE ack_tokens ("
+	"  token_hash TEXT PRIMARY KEY,"	/* hex SHA-256 of the token */
+	"  alert_id TEXT NOT NULL REFERENCES alerts(id),"
+	"  org_id TEXT NOT NULL,"
+	"  position INTEGER NOT NULL,"		/* the org's in alert_orgs */
+	"  contact_id TEXT NOT NULL,"
+	"  contact_name TEXT NOT NULL,"
+	"  language TEXT NOT NULL,"
+	"  confirmed_at INTEGER,"
+	"  response TEXT,"
+	"  name TEXT,"
+	"  comment TEXT,"
+	"  source TEXT,"
+	"  user_agent TEXT,"
+	"  updated_at INTEGER"
+	");"
+	"CREATE UNIQUE INDEX ack_tokens_contact"
+	"  ON ack_tokens(alert_id, org_id, contact_id);"
+	"ALTER TABLE deliveries ADD COLUMN kind TEXT NOT NULL DEFAULT 'alert';"
+	"CREATE INDEX alerts_created ON alerts(created_at);",
 };
 
 int

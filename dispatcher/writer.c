@@ -19,6 +19,14 @@ enum op_kind {
 	OP_ORG,
 	OP_ALERT,
 	OP_EVENT,
+	OP_ACK,
+	OP_ORG_ACK,
+};
+
+/* A completion waiting for the next commit. */
+struct waiter {
+	void (*fn)(void *arg, int result);
+	void *arg;
 };
 
 /* One queued change; which fields count depends on kind. */
@@ -34,6 +42,8 @@ struct writer {
 	struct event *ev;	/* owned; the flush */
 	struct op *ops;		/* owned array */
 	size_t n, cap;
+	struct waiter *waiters;	/* owned array: called after the next commit */
+	size_t n_waiters, cap_waiters;
 	int failed;		/* consecutive failed flushes */
 };
 
@@ -76,6 +86,9 @@ writer_free(struct writer *w)
 	writer_flush(w);
 	for (size_t i = 0; i < w->n; i++)
 		op_clear(&w->ops[i]);
+	for (size_t i = 0; i < w->n_waiters; i++)
+		w->waiters[i].fn(w->waiters[i].arg, -EIO);
+	free(w->waiters);
 	free(w->ops);
 	event_free(w->ev);
 	free(w);
@@ -203,6 +216,63 @@ writer_event(struct writer *w, const char *alert_id, int64_t seq, int64_t at,
 	o->t[1] = at;
 }
 
+void
+writer_ack(struct writer *w, const char *token_hash, int64_t at,
+	   const char *response, const char *name, const char *comment,
+	   const char *source, const char *user_agent)
+{
+	struct op *o = writer_push(w, OP_ACK);
+
+	o->s[0] = strdup(token_hash);
+	o->s[1] = strdup(response);
+	o->s[2] = dup_or_null(name);
+	o->s[3] = dup_or_null(comment);
+	o->s[4] = dup_or_null(source);
+	o->s[5] = dup_or_null(user_agent);
+	o->t[0] = at;
+}
+
+void
+writer_org_ack(struct writer *w, const char *alert_id, const char *org_id,
+	       int64_t at, const char *by, const char *response,
+	       const char *comment, const char *via)
+{
+	struct op *o = writer_push(w, OP_ORG_ACK);
+
+	o->s[0] = strdup(alert_id);
+	o->s[1] = strdup(org_id);
+	o->s[2] = dup_or_null(by);
+	o->s[3] = strdup(response);
+	o->s[4] = dup_or_null(comment);
+	o->s[5] = strdup(via);
+	o->t[0] = at;
+}
+
+void
+writer_after_commit(struct writer *w, void (*fn)(void *arg, int result),
+		    void *arg)
+{
+	if (w->n_waiters == w->cap_waiters) {
+		size_t cap = w->cap_waiters ? w->cap_waiters * 2 : 64;
+		struct waiter *a = realloc(w->waiters, cap * sizeof(*a));
+
+		if (a == NULL) {
+			/* Cannot wait: write now, then answer. */
+			int r = writer_flush(w);
+
+			fn(arg, r);
+			return;
+		}
+		w->waiters = a;
+		w->cap_waiters = cap;
+	}
+	w->waiters[w->n_waiters].fn = fn;
+	w->waiters[w->n_waiters].arg = arg;
+	w->n_waiters++;
+	/* Even with nothing queued, the answer comes from the loop. */
+	event_active(w->ev, 0, 0);
+}
+
 static void
 bind_str(sqlite3_stmt *st, int i, const char *s)
 {
@@ -289,6 +359,34 @@ write_op(struct store *s, const struct op *o)
 		bind_str(st, 2, o->s[1]);
 		bind_opt(st, 3, o->t[0]);
 		break;
+	case OP_ACK:
+		st = store_stmt(s, "UPDATE ack_tokens SET"
+				   " confirmed_at = COALESCE(confirmed_at, ?2),"
+				   " response = ?3, name = ?4, comment = ?5,"
+				   " source = ?6, user_agent = ?7, updated_at = ?2"
+				   " WHERE token_hash = ?1");
+		if (st == NULL)
+			return -EIO;
+		for (int k = 0; k < 6; k++)
+			bind_str(st, k == 0 ? 1 : k + 2, o->s[k]);
+		sqlite3_bind_int64(st, 2, o->t[0]);
+		break;
+	case OP_ORG_ACK:
+		st = store_stmt(s, "UPDATE alert_orgs SET state = 'acknowledged',"
+				   " acknowledged_at = COALESCE(acknowledged_at, ?3),"
+				   " acknowledged_by = ?4, response = ?5,"
+				   " comment = ?6, via = ?7, next_at = NULL"
+				   " WHERE alert_id = ?1 AND org_id = ?2");
+		if (st == NULL)
+			return -EIO;
+		bind_str(st, 1, o->s[0]);
+		bind_str(st, 2, o->s[1]);
+		sqlite3_bind_int64(st, 3, o->t[0]);
+		bind_str(st, 4, o->s[2]);
+		bind_str(st, 5, o->s[3]);
+		bind_str(st, 6, o->s[4]);
+		bind_str(st, 7, o->s[5]);
+		break;
 	case OP_EVENT:
 		st = store_stmt(s, "INSERT INTO events (alert_id, seq, at, actor,"
 				   " kind, org_id, delivery_id, detail,"
@@ -321,7 +419,7 @@ writer_flush(struct writer *w)
 	size_t i;
 
 	if (w->n == 0)
-		return 0;
+		goto answer;
 	if (store_begin(w->store) < 0)
 		goto retry;
 	for (i = 0; i < w->n; i++)
@@ -333,6 +431,21 @@ writer_flush(struct writer *w)
 		op_clear(&w->ops[i]);
 	w->n = 0;
 	w->failed = 0;
+answer:
+	/* Everything queued before each waiter arrived is now on disk. */
+	while (w->n_waiters > 0) {
+		size_t n = w->n_waiters;
+		struct waiter batch[64];
+
+		if (n > 64)
+			n = 64;
+		memcpy(batch, w->waiters, n * sizeof(batch[0]));
+		memmove(w->waiters, w->waiters + n,
+			(w->n_waiters - n) * sizeof(batch[0]));
+		w->n_waiters -= n;
+		for (size_t k = 0; k < n; k++)
+			batch[k].fn(batch[k].arg, 0);
+	}
 	return 0;
 fail:
 	store_rollback(w->store);

@@ -53,4 +53,22 @@ void writer_event(struct writer *w, const char *alert_id, int64_t seq,
 		  const char *org_id, const char *delivery_id,
 		  const char *detail, const char *prev_hash, const char *hash);
 
+/* A contact's answer on its reply-link row (the first time stays). */
+void writer_ack(struct writer *w, const char *token_hash, int64_t at,
+		const char *response, const char *name, const char *comment,
+		const char *source, const char *user_agent);
+
+/* An organisation acknowledged: its state and who, what, how. */
+void writer_org_ack(struct writer *w, const char *alert_id, const char *org_id,
+		    int64_t at, const char *by, const char *response,
+		    const char *comment, const char *via);
+
+/*
+ * Calls fn(arg, 0) once everything queued so far is committed, from the
+ * loop, never from inside this call; fn(arg, -EIO) if the writer is freed
+ * first.
+ */
+void writer_after_commit(struct writer *w, void (*fn)(void *arg, int result),
+			 void *arg);
+
 #endif

@@ -8,14 +8,15 @@
  * local time, and the arithmetic is short.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <confuse.h>
 
+#include "common/cfgfile.h"
 #include "common/diag.h"
 #include "common/utf8.h"
 #include "contacts/directory.h"
@@ -134,101 +135,6 @@ static const cfg_opt_t holiday_file_options[] = {
 	CFG_END(),
 };
 
-/*
- * libconfuse reports its errors through a callback that carries no
- * context, so the list of the load under way is kept here, per thread,
- * for the length of one cfg_parse_buf call only.
- */
-static _Thread_local struct diag_list *load_diags;
-static _Thread_local const char *load_path;
-
-static void load_error(cfg_t *cfg, const char *fmt, va_list ap)
-{
-	char msg[512];
-
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	if (load_diags != NULL)
-		diag_add(load_diags, load_path, cfg ? cfg->line : 0, "%s", msg);
-}
-
-/*
- * Blanks out comments, keeping newlines, quoted strings and every other
- * byte where it was. libconfuse 3.3 counts each comment as two or more
- * lines, which would make every line number after the first comment
- * wrong; without comments its counts are right.
- */
-static void blank_comments(char *s)
-{
-	char quote = 0;
-
-	for (; *s != '\0'; s++) {
-		if (quote) {
-			if (*s == '\\' && quote == '"' && s[1] != '\0')
-				s++;
-			else if (*s == quote)
-				quote = 0;
-			continue;
-		}
-		if (*s == '"' || *s == '\'') {
-			quote = *s;
-		} else if (*s == '#' || (s[0] == '/' && s[1] == '/')) {
-			while (*s != '\0' && *s != '\n')
-				*s++ = ' ';
-			if (*s == '\0')
-				break;
-		} else if (s[0] == '/' && s[1] == '*') {
-			*s++ = ' ';
-			*s = ' ';
-			while (s[1] != '\0' && !(s[1] == '*' && s[2] == '/')) {
-				s++;
-				if (*s != '\n')
-					*s = ' ';
-			}
-			if (s[1] != '\0') {
-				s[1] = ' ';
-				s[2] = ' ';
-				s += 2;
-			}
-		}
-	}
-}
-
-/* Reads a whole file into a NUL-terminated string; 0 or -errno. */
-static int read_file(const char *path, char **ret)
-{
-	char *buf = NULL, *grown;
-	size_t len = 0, cap = 0, got;
-	FILE *f = fopen(path, "r");
-	int r = 0;
-
-	if (f == NULL)
-		return -errno;
-	do {
-		if (cap - len < 4096) {
-			cap = cap ? cap * 2 : 8192;
-			grown = realloc(buf, cap);
-			if (grown == NULL) {
-				r = -ENOMEM;
-				goto out;
-			}
-			buf = grown;
-		}
-		got = fread(buf + len, 1, cap - len - 1, f);
-		len += got;
-	} while (got > 0);
-	if (ferror(f)) {
-		r = -EIO;
-		goto out;
-	}
-	buf[len] = '\0';
-	*ret = buf;
-	buf = NULL;
-out:
-	free(buf);
-	fclose(f);
-	return r;
-}
-
 static int holiday_cmp(const void *a, const void *b)
 {
 	const struct calendar_holiday *x = a, *y = b;
@@ -251,33 +157,23 @@ int calendar_load(const char *path, struct calendar *ret,
 		  struct diag_list *diags)
 {
 	struct calendar cal = {0};
-	char *text = NULL;
 	cfg_t *cfg = NULL;
 	unsigned n;
 	int r, errors = 0;
 
-	r = read_file(path, &text);
-	if (r < 0) {
+	/* Said here in the words of a holiday file; cfgfile has its own. */
+	if (access(path, R_OK) < 0) {
+		r = -errno;
 		diag_add(diags, path, 0, "cannot read the holiday file: %s",
 			 strerror(-r));
 		return r;
 	}
-	blank_comments(text);
 	cfg = cfg_init((cfg_opt_t *)holiday_file_options, CFGF_NONE);
-	if (cfg == NULL) {
-		r = -ENOMEM;
+	if (cfg == NULL)
+		return -ENOMEM;
+	r = cfgfile_parse(cfg, path, diags);
+	if (r < 0)
 		goto out;
-	}
-	cfg_set_error_function(cfg, load_error);
-	load_diags = diags;
-	load_path = path;
-	r = cfg_parse_buf(cfg, text);
-	load_diags = NULL;
-	load_path = NULL;
-	if (r != CFG_SUCCESS) {
-		r = -EINVAL;
-		goto out;
-	}
 
 	n = cfg_size(cfg, "holiday");
 	if (n > 0) {
@@ -330,9 +226,7 @@ int calendar_load(const char *path, struct calendar *ret,
 	r = 0;
 out:
 	calendar_free(&cal);
-	if (cfg != NULL)
-		cfg_free(cfg);
-	free(text);
+	cfg_free(cfg);
 	return r;
 }
 

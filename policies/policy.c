@@ -15,6 +15,7 @@
 #include <confuse.h>
 #include <jansson.h>
 
+#include "common/cfgfile.h"
 #include "common/diag.h"
 #include "common/tlp.h"
 #include "contacts/directory.h"
@@ -395,8 +396,9 @@ int policy_set_from_cfg(cfg_t *root, struct policy_set *ret, const char *file,
 	for (unsigned i = 0; i < n; i++) {
 		cfg_t *psec = cfg_getnsec(root, "policy", i);
 
+		/* The section's own file first: an included one names itself. */
 		errors += read_policy(psec, &all[i],
-				      file ? file : psec->filename, diags);
+				      cfgfile_section_file(psec, file), diags);
 	}
 	if (errors > 0) {
 		free(all);
@@ -440,7 +442,11 @@ void policy_default(struct policy *ret)
 	ret->ack = POLICY_ACK_ORGANISATION;
 	ret->require = 1;
 	ret->give_up_after = 30 * 60;
-	ret->holiday_first = POLICY_HOLIDAY_FIRST_CALENDAR;
+	/*
+	 * Without a configured policy the engine keeps its plain behaviour:
+	 * primary and deputy contacts, whatever the day.
+	 */
+	ret->holiday_first = POLICY_HOLIDAY_FIRST_NEVER;
 }
 
 /* ---- JSON snapshot ---- */

@@ -129,7 +129,8 @@ const struct policy *policy_set_find(const struct policy_set *set,
 /*
  * The policy used when none is configured or selected: "default", one step
  * at 0s to primary and deputy contacts on every channel, ack per
- * organisation with one confirmation, unreachable after 30 minutes.
+ * organisation with one confirmation, unreachable after 30 minutes,
+ * holiday contacts never moved first.
  */
 void policy_default(struct policy *ret);
 

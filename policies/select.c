@@ -11,6 +11,7 @@
 
 #include <confuse.h>
 
+#include "common/cfgfile.h"
 #include "common/diag.h"
 #include "contacts/directory.h"
 #include "policies/calendar.h"
@@ -188,8 +189,9 @@ int selection_from_cfg(cfg_t *root, const struct policy_set *policies,
 
 		/* Counted first, so that a half-read rule is freed too. */
 		sel.n++;
+		/* The section's own file first: an included one names itself. */
 		r = read_rule(sec, policies, &sel.rules[i],
-			      file ? file : sec->filename, diags, &errors);
+			      cfgfile_section_file(sec, file), diags, &errors);
 		if (r < 0)
 			goto fail;
 	}

@@ -134,7 +134,8 @@ class Dispatch(unittest.TestCase):
         self.w.start_daemon()
         aid = self.w.send(title=TITLE, body="攻撃の詳細。\n対策を講じてください。", tlp="AMBER")
         st = self.w.wait_settled(aid)
-        self.assertEqual(st["state"], "completed")
+        # every delivery settled, but the alert waits for confirmations
+        self.assertEqual(st["state"], "active")
         self.assertEqual(st["tlp"], "AMBER")
         ds = deliveries(st)
         # primary mail + web + deputy mail sent; the GREEN web method skipped
@@ -174,6 +175,9 @@ class Dispatch(unittest.TestCase):
             self.assertEqual(payload["title"], TITLE)
             self.assertEqual(payload["tlp"], "TLP:AMBER")
             self.assertFalse(payload["drill"])
+            self.assertRegex(payload["ack_url"], r"^http://127\.0\.0\.1:%d/ack/[a-z2-7]{32}$" % self.w.port)
+        # every mail carries its contact's reply link
+        self.assertRegex(body, r"http://127\.0\.0\.1:%d/ack/[a-z2-7]{32}" % self.w.port)
 
     def test_drill_is_marked_and_red_needs_org_targets(self):
         self.setup_directory(org_block("water-a", "架空水道", [("mail", "desk@water.example.jp", "RED")], sector="water"))

@@ -361,7 +361,7 @@ static void test_json_round_trip(void **state)
 	json = policy_to_json_string(&p);
 	assert_string_equal(
 		json, "{\"ack\":\"organisation\",\"give_up_after\":1800.0,"
-		      "\"holiday_first\":\"calendar\",\"name\":\"default\","
+		      "\"holiday_first\":\"never\",\"name\":\"default\","
 		      "\"repeat\":0,\"require\":1,\"steps\":[{\"after\":0.0,"
 		      "\"channels\":[\"mail\",\"voice\",\"sms\",\"fax\","
 		      "\"web\"],\"roles\":[\"primary\",\"deputy\"]}],"
@@ -564,6 +564,9 @@ static void test_holiday_first(void **state)
 
 	(void)state;
 	policy_default(&p);
+	/* The built-in default never reorders: the plain engine behaviour. */
+	assert_false(policy_holiday_first(&p, CALENDAR_HOLIDAY));
+	p.holiday_first = POLICY_HOLIDAY_FIRST_CALENDAR;
 	assert_false(policy_holiday_first(&p, CALENDAR_BUSINESS));
 	assert_true(policy_holiday_first(&p, CALENDAR_OFF_HOURS));
 	assert_true(policy_holiday_first(&p, CALENDAR_HOLIDAY));

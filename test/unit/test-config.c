@@ -1,0 +1,254 @@
+/*
+ * Unit tests for dispatcher/config.c, the parts that go through
+ * common/cfgfile.c: an error after comments reported at its own
+ * FILE:LINE (libconfuse alone would count the comments as extra lines
+ * and place a section at its closing brace), and include("FILE")
+ * resolved relative to the config file, not the working directory, with
+ * the included sections and their errors naming the included file.
+ *
+ * Each test writes its config under a fresh directory in $TMPDIR and
+ * loads it from another working directory.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "common/diag.h"
+#include "dispatcher/config.h"
+
+static char dir[256]; /* the test's own directory */
+
+static int make_dir(void **state)
+{
+	const char *tmp = getenv("TMPDIR");
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "%s/test-config-XXXXXX",
+		 tmp != NULL ? tmp : "/tmp");
+	if (mkdtemp(dir) == NULL)
+		return -1;
+	/* Nothing is found relative to the working directory. */
+	return chdir("/");
+}
+
+static int remove_dir(void **state)
+{
+	char cmd[300];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* Writes text to dir/name (one level of sub-directory made as needed). */
+static void write_file(const char *name, const char *text)
+{
+	char path[512], *slash;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	slash = strrchr(path, '/');
+	*slash = '\0';
+	mkdir(path, 0700);
+	*slash = '/';
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* "DIR/" followed by what. */
+static const char *in_dir(const char *what)
+{
+	static char out[4][512];
+	static int next;
+	char *s = out[next++ % 4];
+
+	snprintf(s, 512, "%s/%s", dir, what);
+	return s;
+}
+
+static void assert_one_diag(const struct diag_list *dl, const char *want)
+{
+	if (dl->n != 1 || strcmp(dl->lines[0], want) != 0)
+		for (size_t i = 0; i < dl->n; i++)
+			print_message("got: %s\n", dl->lines[i]);
+	assert_int_equal(dl->n, 1);
+	assert_string_equal(dl->lines[0], want);
+}
+
+static void test_bad_driver_after_comments(void **state)
+{
+	struct diag_list dl = {0};
+	struct config *c = NULL;
+	char want[600];
+
+	(void)state;
+	write_file("bad/pocalert.conf", "# pocalert, for a test\n"
+					"// comments of every kind\n"
+					"/* over\n"
+					"   two lines */\n"
+					"database = \"test.db\" # beside it\n"
+					"channel \"mail\" {\n"
+					"\tdriver = \"smtp\"\n"
+					"}\n"
+					"channel \"pager\" { # line 9\n"
+					"\tdriver = \"pigeon\"\n"
+					"}\n");
+	assert_int_equal(config_load(in_dir("bad/pocalert.conf"), &c, &dl),
+			 -EINVAL);
+	assert_null(c);
+	snprintf(want, sizeof(want),
+		 "%s:9: channel \"pager\": unknown driver pigeon",
+		 in_dir("bad/pocalert.conf"));
+	assert_one_diag(&dl, want);
+	diag_clear(&dl);
+
+	/* An error libconfuse reports, after the same comments. */
+	write_file("bad/pocalert.conf", "# pocalert, for a test\n"
+					"// comments of every kind\n"
+					"/* over\n"
+					"   two lines */\n"
+					"channel \"mail\" {\n"
+					"\tdriver = \"smtp\"\n"
+					"\tmax_concurrency = many\n"
+					"}\n");
+	assert_int_equal(config_load(in_dir("bad/pocalert.conf"), &c, &dl),
+			 -EINVAL);
+	snprintf(want, sizeof(want),
+		 "%s:7: invalid integer value for option 'max_concurrency'",
+		 in_dir("bad/pocalert.conf"));
+	assert_one_diag(&dl, want);
+	diag_clear(&dl);
+
+	/* A second channel of the same name, where it opens. */
+	write_file("bad/pocalert.conf",
+		   "# pocalert, for a test\n"
+		   "channel \"mail\" { driver = \"smtp\" }\n"
+		   "# again\n"
+		   "channel \"mail\" {\n"
+		   "\tdriver = \"smtp\"\n"
+		   "}\n");
+	assert_int_equal(config_load(in_dir("bad/pocalert.conf"), &c, &dl),
+			 -EINVAL);
+	snprintf(want, sizeof(want), "%s:4: found duplicate title 'mail'",
+		 in_dir("bad/pocalert.conf"));
+	assert_one_diag(&dl, want);
+	diag_clear(&dl);
+}
+
+static const char policies_conf[] =
+	"# the policies, included\n"
+	"policy \"quick\" {\n"
+	"\tstep { after = 0s roles = {\"primary\"} "
+	"channels = {\"mail\"} }\n"
+	"\tstep {\n"
+	"\t\tafter = 5m\n"
+	"\t\troles = {\"deputy\"} channels = {\"mail\"}\n"
+	"\t}\n"
+	"}\n";
+
+static void test_include_relative_to_config(void **state)
+{
+	struct diag_list dl = {0};
+	struct config *c = NULL;
+	const struct config_channel *ch;
+	cfg_t *sec;
+
+	(void)state;
+	write_file("inc/pocalert.conf", "# the main config\n"
+					"database = \"test.db\"\n"
+					"include(\"sub/policies.conf\")\n"
+					"channel \"mail\" {\n"
+					"\tdriver = \"smtp\"\n"
+					"}\n");
+	write_file("inc/sub/policies.conf", policies_conf);
+	assert_int_equal(config_load(in_dir("inc/pocalert.conf"), &c, &dl), 0);
+	assert_int_equal(dl.n, 0);
+	assert_non_null(c);
+
+	sec = cfg_getnsec(c->cfg, "policy", 0);
+	assert_non_null(sec);
+	assert_string_equal(cfg_title(sec), "quick");
+	assert_string_equal(sec->filename, in_dir("inc/sub/policies.conf"));
+	assert_int_equal(sec->line, 2);
+	assert_int_equal(cfg_getnsec(sec, "step", 1)->line, 4);
+
+	ch = config_channel_find(c, "mail");
+	assert_non_null(ch);
+	assert_string_equal(ch->sec->filename, in_dir("inc/pocalert.conf"));
+	assert_int_equal(ch->sec->line, 4);
+	config_free(c);
+}
+
+static void test_include_errors(void **state)
+{
+	struct diag_list dl = {0};
+	struct config *c = NULL;
+	char want[600];
+
+	(void)state;
+	/* Inside the included file: its name, its line. */
+	write_file("ierr/pocalert.conf", "database = \"test.db\"\n"
+					 "include(\"sub/policies.conf\")\n");
+	write_file("ierr/sub/policies.conf", "# one\n"
+					     "/* two */\n"
+					     "policy \"p\" {\n"
+					     "\tcolour = \"red\"\n"
+					     "}\n");
+	assert_int_equal(config_load(in_dir("ierr/pocalert.conf"), &c, &dl),
+			 -EINVAL);
+	snprintf(want, sizeof(want), "%s:4: no such option 'colour'",
+		 in_dir("ierr/sub/policies.conf"));
+	assert_one_diag(&dl, want);
+	diag_clear(&dl);
+
+	/* A policy's own check, on a step of the included file. */
+	write_file("ierr/sub/policies.conf",
+		   "# one\n"
+		   "policy \"p\" {\n"
+		   "\tstep { after = 0s\n"
+		   "\t\troles = {\"boss\"} channels = "
+		   "{\"mail\"} }\n"
+		   "}\n");
+	assert_int_equal(config_load(in_dir("ierr/pocalert.conf"), &c, &dl),
+			 -EINVAL);
+	snprintf(want, sizeof(want),
+		 "%s:3: policy \"p\": step 1: unknown role \"boss\" "
+		 "(primary, deputy, holiday, duty)",
+		 in_dir("ierr/sub/policies.conf"));
+	assert_one_diag(&dl, want);
+	diag_clear(&dl);
+
+	/* Missing: an error at the include line of the config file. */
+	write_file("ierr/pocalert.conf", "database = \"test.db\"\n"
+					 "\n"
+					 "include(\"sub/nothing.conf\")\n");
+	assert_int_equal(config_load(in_dir("ierr/pocalert.conf"), &c, &dl),
+			 -EINVAL);
+	snprintf(want, sizeof(want),
+		 "%s:3: cannot include \"%s\": No such file or directory",
+		 in_dir("ierr/pocalert.conf"), in_dir("ierr/sub/nothing.conf"));
+	assert_one_diag(&dl, want);
+	diag_clear(&dl);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_bad_driver_after_comments),
+		cmocka_unit_test(test_include_relative_to_config),
+		cmocka_unit_test(test_include_errors),
+	};
+
+	return cmocka_run_group_tests(tests, make_dir, remove_dir);
+}
