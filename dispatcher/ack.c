@@ -208,13 +208,26 @@ head_for(struct engine *e, const char *alert_id, struct rt_alert **ret_a,
 {
 	struct rt_alert *a = engine_alert_find(e, alert_id);
 
+	struct timeline_head *kept;
+
 	*ret_a = a;
 	if (a != NULL)
 		return &a->timeline;
+	kept = engine_kept_head(e, alert_id);
+	if (kept != NULL)
+		return kept;
+	/* Long gone: what is queued goes first, then the store knows. */
 	writer_flush(e->writer);
 	if (timeline_head_load(e->store, alert_id, tmp) < 0)
 		return NULL;
-	return tmp;
+	/* Keep it for the next answer to the same alert. */
+	{
+		struct rt_alert shadow = {.timeline = *tmp};
+
+		shadow.id = (char *)alert_id;
+		engine_keep_head(e, &shadow);
+		return engine_kept_head(e, alert_id);
+	}
 }
 
 static void

@@ -665,10 +665,50 @@ static void print_counts(json_t *counts)
 	       (long long)jint(counts, "cancelled"));
 }
 
+/*
+ * One organisation's deliveries as counts per channel and state, in the
+ * order first seen: "[mail 3 sent, voice 2 skipped]". A list of every
+ * delivery would run off the screen after two escalation steps.
+ */
+static void print_delivery_summary(json_t *dels)
+{
+	struct {
+		const char *channel, *state;
+		int n;
+	} seen[32];
+	size_t n_seen = 0, k;
+	json_t *d;
+
+	json_array_foreach(dels, k, d)
+	{
+		const char *ch = jstr(d, "channel", "?");
+		const char *st = jstr(d, "state", "?");
+		size_t i;
+
+		for (i = 0; i < n_seen; i++)
+			if (strcmp(seen[i].channel, ch) == 0 &&
+			    strcmp(seen[i].state, st) == 0)
+				break;
+		if (i == n_seen) {
+			if (n_seen == sizeof(seen) / sizeof(seen[0]))
+				continue;
+			seen[n_seen].channel = ch;
+			seen[n_seen].state = st;
+			seen[n_seen++].n = 0;
+		}
+		seen[i].n++;
+	}
+	printf("  [");
+	for (size_t i = 0; i < n_seen; i++)
+		printf("%s%s %d %s", i ? ", " : "", seen[i].channel, seen[i].n,
+		       seen[i].state);
+	printf("]\n");
+}
+
 static void print_status_text(json_t *j)
 {
-	json_t *orgs = json_object_get(j, "organisations"), *o, *d;
-	size_t i, k;
+	json_t *orgs = json_object_get(j, "organisations"), *o;
+	size_t i;
 
 	printf("alert %s%s\n", jstr(j, "id", "?"),
 	       json_is_true(json_object_get(j, "drill")) ? "  [DRILL]" : "");
@@ -691,13 +731,7 @@ static void print_status_text(json_t *j)
 		       jstr(o, "state", "?"), jstr(o, "name", ""));
 		if (jstr(o, "acknowledged_by", NULL))
 			printf(" (by %s)", jstr(o, "acknowledged_by", NULL));
-		printf("  [");
-		json_array_foreach(dels, k, d)
-		{
-			printf("%s%s %s", k ? ", " : "",
-			       jstr(d, "channel", "?"), jstr(d, "state", "?"));
-		}
-		printf("]\n");
+		print_delivery_summary(dels);
 	}
 }
 

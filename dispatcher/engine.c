@@ -81,6 +81,30 @@ engine_alert_free(struct rt_alert *a)
 	free(a);
 }
 
+void
+engine_keep_head(struct engine *e, const struct rt_alert *a)
+{
+	size_t n = sizeof(e->heads) / sizeof(e->heads[0]);
+	struct timeline_head *h = engine_kept_head(e, a->id);
+
+	if (h == NULL) {
+		size_t i = e->next_head++ % n;
+
+		snprintf(e->heads[i].id, sizeof(e->heads[i].id), "%s", a->id);
+		h = &e->heads[i].head;
+	}
+	*h = a->timeline;
+}
+
+struct timeline_head *
+engine_kept_head(struct engine *e, const char *id)
+{
+	for (size_t i = 0; i < sizeof(e->heads) / sizeof(e->heads[0]); i++)
+		if (e->heads[i].id[0] && strcmp(e->heads[i].id, id) == 0)
+			return &e->heads[i].head;
+	return NULL;
+}
+
 struct rt_channel *
 engine_channel_find(struct engine *e, const char *name)
 {

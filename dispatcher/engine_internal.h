@@ -142,6 +142,15 @@ struct engine {
 	struct directory dir;		/* cached directory, orgs sorted by id */
 	int64_t dir_version;		/* PRAGMA data_version when loaded, -1 none */
 	uint8_t ack_key[32];		/* derives reply-link tokens; secret */
+	/*
+	 * Timeline heads of alerts that left memory, so a late answer or an
+	 * opened link appends without writing and re-reading the store.
+	 */
+	struct {
+		char id[32];
+		struct timeline_head head;
+	} heads[64];
+	size_t next_head;		/* round robin slot for the next one */
 	struct event *tick;		/* owned; escalation timer */
 	bool accepting;
 	bool stopping;
@@ -225,6 +234,10 @@ void escalation_step_settled(struct engine *e, struct rt_alert *a,
 			     struct rt_org *o);
 /* Frees the alert when it is finished and nothing is in flight. */
 void escalation_maybe_release(struct engine *e, struct rt_alert *a);
+
+/* engine.c: keeps a released alert's timeline head; finds one kept. */
+void engine_keep_head(struct engine *e, const struct rt_alert *a);
+struct timeline_head *engine_kept_head(struct engine *e, const char *id);
 
 /* ack.c */
 /* The reply-link token of a contact (32 base32 characters and a NUL). */

@@ -47,8 +47,8 @@ confirmed_targets(const struct rt_org *o)
 void
 escalation_maybe_release(struct engine *e, struct rt_alert *a)
 {
-	(void)e;
 	if (a->finished && a->unfinished == 0 && !a->busy) {
+		engine_keep_head(e, a);
 		LIST_REMOVE(a, link);
 		engine_alert_free(a);
 	}
