@@ -16,14 +16,12 @@ static const struct channel_driver *const drivers[] = {
 	NULL,
 };
 
-const struct channel_driver *const *
-channel_drivers(void)
+const struct channel_driver *const *channel_drivers(void)
 {
 	return drivers;
 }
 
-const struct channel_driver *
-channel_driver_find(const char *name)
+const struct channel_driver *channel_driver_find(const char *name)
 {
 	for (size_t i = 0; drivers[i] != NULL; i++)
 		if (strcmp(drivers[i]->name, name) == 0)

@@ -27,8 +27,7 @@ static const char *const responses[] = {
 	"received", "not-affected", "affected", "investigating", NULL,
 };
 
-bool
-ack_response_valid(const char *response)
+bool ack_response_valid(const char *response)
 {
 	for (size_t i = 0; response && responses[i]; i++)
 		if (strcmp(response, responses[i]) == 0)
@@ -36,14 +35,12 @@ ack_response_valid(const char *response)
 	return false;
 }
 
-double
-engine_ack_rate_limit(struct engine *e)
+double engine_ack_rate_limit(struct engine *e)
 {
 	return e->config->ack_rate_limit;
 }
 
-int
-ack_key_load(struct engine *e, const char *path)
+int ack_key_load(struct engine *e, const char *path)
 {
 	ssize_t n;
 	int fd;
@@ -82,9 +79,8 @@ ack_key_load(struct engine *e, const char *path)
 	return 0;
 }
 
-void
-ack_token(const struct engine *e, const char *alert_id, const char *org_id,
-	  const char *contact_id, char out[33])
+void ack_token(const struct engine *e, const char *alert_id, const char *org_id,
+	       const char *contact_id, char out[33])
 {
 	static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz234567";
 	uint8_t mac[SHA256_LEN];
@@ -110,8 +106,7 @@ ack_token(const struct engine *e, const char *alert_id, const char *org_id,
 	explicit_bzero(mac, sizeof(mac));
 }
 
-void
-ack_view_free(struct ack_view *v)
+void ack_view_free(struct ack_view *v)
 {
 	if (v == NULL)
 		return;
@@ -131,8 +126,7 @@ ack_view_free(struct ack_view *v)
 	memset(v, 0, sizeof(*v));
 }
 
-static char *
-col(sqlite3_stmt *st, int i)
+static char *col(sqlite3_stmt *st, int i)
 {
 	const unsigned char *t = sqlite3_column_text(st, i);
 
@@ -153,9 +147,8 @@ static const char ack_lookup_sql[] =
  * Hashes the token and looks it up. A malformed token is hashed and
  * looked up like any other, so that every wrong token costs the same.
  */
-static int
-lookup(struct engine *e, const char *token, struct ack_view *v,
-       int *ret_pos, char hash[65])
+static int lookup(struct engine *e, const char *token, struct ack_view *v,
+		  int *ret_pos, char hash[65])
 {
 	sqlite3_stmt *st = store_stmt(e->store, ack_lookup_sql);
 	size_t len = token ? strlen(token) : 0;
@@ -202,9 +195,9 @@ lookup(struct engine *e, const char *token, struct ack_view *v,
  * The timeline head of an alert that may have left memory: from memory
  * when it is there, else from the store after writing what is queued.
  */
-static struct timeline_head *
-head_for(struct engine *e, const char *alert_id, struct rt_alert **ret_a,
-	 struct timeline_head *tmp)
+static struct timeline_head *head_for(struct engine *e, const char *alert_id,
+				      struct rt_alert **ret_a,
+				      struct timeline_head *tmp)
 {
 	struct rt_alert *a = engine_alert_find(e, alert_id);
 
@@ -230,9 +223,8 @@ head_for(struct engine *e, const char *alert_id, struct rt_alert **ret_a,
 	}
 }
 
-static void
-event_for(struct engine *e, const char *alert_id, const char *actor,
-	  const char *kind, const char *org_id, const char *detail)
+static void event_for(struct engine *e, const char *alert_id, const char *actor,
+		      const char *kind, const char *org_id, const char *detail)
 {
 	struct timeline_head tmp, *h;
 	struct rt_alert *a;
@@ -243,10 +235,9 @@ event_for(struct engine *e, const char *alert_id, const char *actor,
 				kind, org_id, NULL, detail);
 }
 
-int
-engine_ack_view(struct engine *e, const char *token, bool record_open,
-		const char *source, const char *user_agent,
-		struct ack_view *ret)
+int engine_ack_view(struct engine *e, const char *token, bool record_open,
+		    const char *source, const char *user_agent,
+		    struct ack_view *ret)
 {
 	char hash[65], actor[96], detail[400];
 	int pos, r;
@@ -256,13 +247,13 @@ engine_ack_view(struct engine *e, const char *token, bool record_open,
 		return r;
 	snprintf(actor, sizeof(actor), "contact:%s", ret->contact_id);
 	snprintf(detail, sizeof(detail), "reply link opened from %s (%.200s)",
-		 source ? source : "?", user_agent ? user_agent : "no user agent");
+		 source ? source : "?",
+		 user_agent ? user_agent : "no user agent");
 	event_for(e, ret->alert_id, actor, "link_opened", ret->org_id, detail);
 	return 0;
 }
 
-static bool
-already(char **ids, size_t n, const char *id)
+static bool already(char **ids, size_t n, const char *id)
 {
 	for (size_t i = 0; i < n; i++)
 		if (strcmp(ids[i], id) == 0)
@@ -270,10 +261,11 @@ already(char **ids, size_t n, const char *id)
 	return false;
 }
 
-int
-engine_ack_confirm(struct engine *e, const char *token, const char *response,
-		   const char *name, const char *comment, const char *source,
-		   const char *user_agent, engine_ack_done_fn done, void *arg)
+int engine_ack_confirm(struct engine *e, const char *token,
+		       const char *response, const char *name,
+		       const char *comment, const char *source,
+		       const char *user_agent, engine_ack_done_fn done,
+		       void *arg)
 {
 	struct ack_view v;
 	struct rt_alert *a;
@@ -319,15 +311,14 @@ engine_ack_confirm(struct engine *e, const char *token, const char *response,
 		timeline_append(e->writer, &a->timeline, a->id, now, actor,
 				first ? "acknowledged" : "ack_updated",
 				o->org_id, NULL, detail);
-		if (policy_confirmed(&a->policy,
-				     &(struct policy_progress){
-					     .last_step_run = o->step,
-					     .confirmations = o->confirmations,
-					     .contacts_targeted =
-						     (int)o->n_targeted,
-					     .contacts_confirmed =
-						     (int)o->n_confirmed,
-				     })) {
+		if (policy_confirmed(
+			    &a->policy,
+			    &(struct policy_progress){
+				    .last_step_run = o->step,
+				    .confirmations = o->confirmations,
+				    .contacts_targeted = (int)o->n_targeted,
+				    .contacts_confirmed = (int)o->n_confirmed,
+			    })) {
 			writer_org_ack(e->writer, a->id, o->org_id, now, name,
 				       response, comment, "link");
 			if (!o->closed) {
@@ -359,8 +350,8 @@ engine_ack_confirm(struct engine *e, const char *token, const char *response,
 	return 0;
 }
 
-json_t *
-engine_timeline_json(struct engine *e, const char *alert_id, int *ret_notfound)
+json_t *engine_timeline_json(struct engine *e, const char *alert_id,
+			     int *ret_notfound)
 {
 	sqlite3_stmt *st;
 	json_t *arr;
@@ -382,7 +373,8 @@ engine_timeline_json(struct engine *e, const char *alert_id, int *ret_notfound)
 		const char *org = (const char *)sqlite3_column_text(st, 4);
 		const char *del = (const char *)sqlite3_column_text(st, 5);
 
-		time_format_rfc3339(sqlite3_column_int64(st, 1), at, sizeof(at));
+		time_format_rfc3339(sqlite3_column_int64(st, 1), at,
+				    sizeof(at));
 		json_array_append_new(
 			arr,
 			json_pack("{s:I,s:s,s:s,s:s,s:s?,s:s?,s:s?,s:s}", "seq",

@@ -331,8 +331,9 @@ static void form_in_free(struct form_in *f)
 }
 
 /*
- * Parses body into f. Returns 0, -EINVAL for a bad encoding or a field
- * given twice, or -ENOMEM.
+ * Parses body into f (f's strings are the caller's, form_in_free(), also
+ * after a failure). Returns 0, or -EINVAL for a bad encoding, a field
+ * given twice or no memory: each means the form could not be read.
  */
 static int form_parse(const char *body, size_t len, struct form_in *f)
 {

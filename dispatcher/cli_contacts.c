@@ -45,9 +45,8 @@ struct contacts_args {
  * Parses the options every contacts subcommand shares; allowed names the
  * ones this subcommand takes. Returns 0, 1 for --help, or -EINVAL.
  */
-static int
-parse_args(const char *cmd, const char *allowed, int argc, char **argv,
-	   struct contacts_args *a)
+static int parse_args(const char *cmd, const char *allowed, int argc,
+		      char **argv, struct contacts_args *a)
 {
 	static const struct option longopts[] = {
 		{"encoding", required_argument, NULL, 'e'},
@@ -65,7 +64,8 @@ parse_args(const char *cmd, const char *allowed, int argc, char **argv,
 		if (ch == 'h')
 			return 1;
 		if (ch == '?' || strchr(allowed, ch) == NULL) {
-			fprintf(stderr, "pocalert contacts %s: unknown option %s\n",
+			fprintf(stderr,
+				"pocalert contacts %s: unknown option %s\n",
 				cmd, argv[optind - 1]);
 			return -EINVAL;
 		}
@@ -87,8 +87,9 @@ parse_args(const char *cmd, const char *allowed, int argc, char **argv,
 	if (optind < argc)
 		a->operand = argv[optind++];
 	if (optind < argc) {
-		fprintf(stderr, "pocalert contacts %s: unexpected argument %s\n",
-			cmd, argv[optind]);
+		fprintf(stderr,
+			"pocalert contacts %s: unexpected argument %s\n", cmd,
+			argv[optind]);
 		return -EINVAL;
 	}
 	if (a->encoding && strcmp(a->encoding, "cp932") != 0 &&
@@ -103,8 +104,8 @@ parse_args(const char *cmd, const char *allowed, int argc, char **argv,
 }
 
 /* Parses and validates a file; prints every error. Returns an exit status. */
-static int
-read_file(const char *path, const char *encoding, struct directory *d)
+static int read_file(const char *path, const char *encoding,
+		     struct directory *d)
 {
 	struct diag_list diags = {0};
 	int r;
@@ -120,8 +121,7 @@ read_file(const char *path, const char *encoding, struct directory *d)
 	return r < 0 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
 }
 
-static int
-cmd_check(struct contacts_args *a)
+static int cmd_check(struct contacts_args *a)
 {
 	struct directory d = {0};
 	size_t contacts = 0, methods = 0;
@@ -141,8 +141,7 @@ cmd_check(struct contacts_args *a)
 	return status;
 }
 
-static int
-cmd_import(const char *config, struct contacts_args *a)
+static int cmd_import(const char *config, struct contacts_args *a)
 {
 	struct directory d = {0};
 	struct store_import_stats st;
@@ -157,7 +156,8 @@ cmd_import(const char *config, struct contacts_args *a)
 	if (status != CLI_EXIT_OK)
 		goto out;
 	if (store_directory_import(s, &d, a->replace, &st) < 0) {
-		fprintf(stderr, "pocalert: import of %s failed, nothing changed\n",
+		fprintf(stderr,
+			"pocalert: import of %s failed, nothing changed\n",
 			a->operand);
 		status = CLI_EXIT_FAILURE;
 		goto out;
@@ -172,8 +172,7 @@ out:
 	return status;
 }
 
-static void
-print_org_text(const struct dir_org *o)
+static void print_org_text(const struct dir_org *o)
 {
 	char hours[64];
 
@@ -193,8 +192,9 @@ print_org_text(const struct dir_org *o)
 		for (size_t k = 0; k < c->n_methods; k++) {
 			const struct dir_method *m = &c->methods[k];
 
-			printf("    %-5s %-40s max %s", dir_channel_name(m->channel),
-			       m->address, tlp_label(m->max_tlp));
+			printf("    %-5s %-40s max %s",
+			       dir_channel_name(m->channel), m->address,
+			       tlp_label(m->max_tlp));
 			if (m->channel == DIR_CHANNEL_MAIL)
 				printf(" %s", dir_charset_name(m->charset));
 			printf(" order %d\n", m->order);
@@ -202,8 +202,7 @@ print_org_text(const struct dir_org *o)
 	}
 }
 
-static int
-print_json(json_t *j)
+static int print_json(json_t *j)
 {
 	int r;
 
@@ -216,8 +215,7 @@ print_json(json_t *j)
 	return r == 0 ? CLI_EXIT_OK : CLI_EXIT_FAILURE;
 }
 
-static int
-cmd_list(const char *config, struct contacts_args *a)
+static int cmd_list(const char *config, struct contacts_args *a)
 {
 	struct directory d = {0};
 	struct store *s = NULL;
@@ -255,8 +253,7 @@ out:
 	return status;
 }
 
-static int
-cmd_show(const char *config, struct contacts_args *a)
+static int cmd_show(const char *config, struct contacts_args *a)
 {
 	struct directory d = {0};
 	struct store *s = NULL;
@@ -272,7 +269,8 @@ cmd_show(const char *config, struct contacts_args *a)
 	}
 	o = dir_find_org(&d, a->operand);
 	if (o == NULL) {
-		fprintf(stderr, "pocalert contacts show: no organisation \"%s\"\n",
+		fprintf(stderr,
+			"pocalert contacts show: no organisation \"%s\"\n",
 			a->operand);
 		status = CLI_EXIT_USAGE;
 	} else if (a->json) {
@@ -286,12 +284,11 @@ out:
 	return status;
 }
 
-int
-cli_contacts(const char *config, int argc, char **argv)
+int cli_contacts(const char *config, int argc, char **argv)
 {
 	static const struct {
 		const char *name;
-		const char *allowed;	/* option letters it takes */
+		const char *allowed; /* option letters it takes */
 		bool needs_operand;
 	} subs[] = {
 		{"import", "er", true},

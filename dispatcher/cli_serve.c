@@ -26,16 +26,14 @@ static const char serve_usage[] =
 	"Runs the engine and its HTTP listener in the foreground. SIGTERM or\n"
 	"SIGINT stops it cleanly (in-flight sends get up to 10 seconds).\n";
 
-static void
-on_signal(evutil_socket_t sig, short what, void *arg)
+static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
 	(void)what;
 	log_info("received %s: shutting down", strsignal((int)sig));
 	event_base_loopbreak(arg);
 }
 
-int
-cli_serve(const char *config_path, int argc, char **argv)
+int cli_serve(const char *config_path, int argc, char **argv)
 {
 	struct diag_list diags = {0};
 	struct config *config = NULL;
@@ -46,7 +44,8 @@ cli_serve(const char *config_path, int argc, char **argv)
 	int status, r;
 
 	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+		if (strcmp(argv[i], "--help") == 0 ||
+		    strcmp(argv[i], "-h") == 0) {
 			fputs(serve_usage, stdout);
 			return CLI_EXIT_OK;
 		} else if (strcmp(argv[i], "--verbose") == 0) {

@@ -8,8 +8,7 @@
 #include "dispatcher/cli.h"
 #include "dispatcher/cli_util.h"
 
-int
-cli_load_config(const char *cli_path, struct config **ret)
+int cli_load_config(const char *cli_path, struct config **ret)
 {
 	struct diag_list diags = {0};
 	int r;
@@ -22,8 +21,7 @@ cli_load_config(const char *cli_path, struct config **ret)
 	return r < 0 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
 }
 
-int
-cli_open_store(const char *cli_path, struct store **ret)
+int cli_open_store(const char *cli_path, struct store **ret)
 {
 	struct config *c;
 	int status;

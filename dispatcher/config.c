@@ -33,8 +33,7 @@ static const cfg_opt_t channel_generic_options[] = {
 	CFG_END(),
 };
 
-static size_t
-opts_len(const cfg_opt_t *o)
+static size_t opts_len(const cfg_opt_t *o)
 {
 	size_t n = 0;
 
@@ -48,8 +47,7 @@ opts_len(const cfg_opt_t *o)
  * driver's own, each name once. libconfuse must know every option before
  * it parses, and a section's driver is only known after.
  */
-static cfg_opt_t *
-channel_options_build(void)
+static cfg_opt_t *channel_options_build(void)
 {
 	const struct channel_driver *const *drv = channel_drivers();
 	size_t n = opts_len(channel_generic_options) + 1, k = 0;
@@ -76,8 +74,7 @@ channel_options_build(void)
 	return out;
 }
 
-const char *
-config_path_choose(const char *cli)
+const char *config_path_choose(const char *cli)
 {
 	const char *env;
 
@@ -89,8 +86,7 @@ config_path_choose(const char *cli)
 	return "pocalert.conf";
 }
 
-char *
-config_resolve_path(const struct config *c, const char *p)
+char *config_resolve_path(const struct config *c, const char *p)
 {
 	char *copy, *dir, *out = NULL;
 
@@ -108,8 +104,7 @@ config_resolve_path(const struct config *c, const char *p)
 	return out;
 }
 
-static char *
-trim_slash(const char *url)
+static char *trim_slash(const char *url)
 {
 	size_t n = strlen(url);
 
@@ -118,8 +113,7 @@ trim_slash(const char *url)
 	return strndup(url, n);
 }
 
-static int
-hex_decode(const char *hex, uint8_t *out, size_t len)
+static int hex_decode(const char *hex, uint8_t *out, size_t len)
 {
 	if (strlen(hex) != 2 * len)
 		return -EINVAL;
@@ -135,8 +129,7 @@ hex_decode(const char *hex, uint8_t *out, size_t len)
 	return 0;
 }
 
-static int
-read_operators(struct config *c, struct diag_list *diags)
+static int read_operators(struct config *c, struct diag_list *diags)
 {
 	size_t n = cfg_size(c->cfg, "operator");
 	int bad = 0;
@@ -166,8 +159,7 @@ read_operators(struct config *c, struct diag_list *diags)
 	return bad ? -EINVAL : 0;
 }
 
-static int
-read_channels(struct config *c, struct diag_list *diags)
+static int read_channels(struct config *c, struct diag_list *diags)
 {
 	size_t n = cfg_size(c->cfg, "channel");
 	int bad = 0;
@@ -184,8 +176,8 @@ read_channels(struct config *c, struct diag_list *diags)
 
 		if (driver == NULL || channel_driver_find(driver) == NULL) {
 			diag_add(diags, c->path, sec->line,
-				 "channel \"%s\": %s driver%s%s", cfg_title(sec),
-				 driver ? "unknown" : "missing",
+				 "channel \"%s\": %s driver%s%s",
+				 cfg_title(sec), driver ? "unknown" : "missing",
 				 driver ? " " : "", driver ? driver : "");
 			bad++;
 			continue;
@@ -216,8 +208,7 @@ read_channels(struct config *c, struct diag_list *diags)
 }
 
 /* Policies, selection rules, the holiday calendar, the mode, the ack key. */
-static int
-read_policies(struct config *c, struct diag_list *diags)
+static int read_policies(struct config *c, struct diag_list *diags)
 {
 	const char *holidays = cfg_getstr(c->cfg, "holidays");
 	const char *mode = cfg_getstr(c->cfg, "mode");
@@ -260,8 +251,7 @@ read_policies(struct config *c, struct diag_list *diags)
 	return c->ack_key_file ? 0 : -ENOMEM;
 }
 
-int
-config_load(const char *path, struct config **ret, struct diag_list *diags)
+int config_load(const char *path, struct config **ret, struct diag_list *diags)
 {
 	struct config *c;
 	int r;
@@ -286,7 +276,8 @@ config_load(const char *path, struct config **ret, struct diag_list *diags)
 		cfg_opt_t root_options[] = {
 			CFG_STR("database", "var/pocalert.db", CFGF_NONE),
 			CFG_STR("listen", "127.0.0.1:8025", CFGF_NONE),
-			CFG_STR("public_url", "http://127.0.0.1:8025", CFGF_NONE),
+			CFG_STR("public_url", "http://127.0.0.1:8025",
+				CFGF_NONE),
 			CFG_STR("api_url", "http://127.0.0.1:8025", CFGF_NONE),
 			CFG_SEC("operator", operator_options,
 				CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
@@ -317,8 +308,8 @@ config_load(const char *path, struct config **ret, struct diag_list *diags)
 	c->listen = strdup(cfg_getstr(c->cfg, "listen"));
 	c->public_url = trim_slash(cfg_getstr(c->cfg, "public_url"));
 	c->api_url = trim_slash(cfg_getstr(c->cfg, "api_url"));
-	if (c->database == NULL || c->listen == NULL ||
-	    c->public_url == NULL || c->api_url == NULL) {
+	if (c->database == NULL || c->listen == NULL || c->public_url == NULL ||
+	    c->api_url == NULL) {
 		r = -ENOMEM;
 		goto fail;
 	}
@@ -336,8 +327,8 @@ fail:
 	return r;
 }
 
-const struct config_channel *
-config_channel_find(const struct config *c, const char *name)
+const struct config_channel *config_channel_find(const struct config *c,
+						 const char *name)
 {
 	for (size_t i = 0; i < c->n_channels; i++)
 		if (strcmp(c->channels[i].name, name) == 0)
@@ -345,8 +336,7 @@ config_channel_find(const struct config *c, const char *name)
 	return NULL;
 }
 
-void
-config_free(struct config *c)
+void config_free(struct config *c)
 {
 	if (c == NULL)
 		return;

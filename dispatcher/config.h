@@ -21,7 +21,7 @@
 
 /* operator "NAME" { token_sha256 = "HEX" }: who may use the API. */
 struct config_operator {
-	char *name;		/* owned */
+	char *name;			  /* owned */
 	uint8_t token_sha256[SHA256_LEN]; /* SHA-256 of the bearer token */
 };
 
@@ -30,31 +30,31 @@ struct config_operator {
  * channel; the driver reads its own options from sec.
  */
 struct config_channel {
-	char *name;		/* owned; "mail", "web", "voice", ... */
-	char *driver;		/* owned; a registered driver name */
-	cfg_t *sec;		/* not owned: part of config->cfg */
-	int max_concurrency;	/* sends in flight at most */
-	double max_rate;	/* sends started per second, 0 = unlimited */
+	char *name;	     /* owned; "mail", "web", "voice", ... */
+	char *driver;	     /* owned; a registered driver name */
+	cfg_t *sec;	     /* not owned: part of config->cfg */
+	int max_concurrency; /* sends in flight at most */
+	double max_rate;     /* sends started per second, 0 = unlimited */
 	struct retry_policy retry;
 };
 
 struct config {
-	char *path;		/* owned; the file that was read */
-	char *database;		/* owned; absolute or relative to the cwd */
-	char *listen;		/* owned; "HOST:PORT" */
-	char *public_url;	/* owned; base of reply links, no trailing '/' */
-	char *api_url;		/* owned; where the CLI finds the API */
+	char *path;	  /* owned; the file that was read */
+	char *database;	  /* owned; absolute or relative to the cwd */
+	char *listen;	  /* owned; "HOST:PORT" */
+	char *public_url; /* owned; base of reply links, no trailing '/' */
+	char *api_url;	  /* owned; where the CLI finds the API */
 	struct config_operator *operators; /* owned array */
 	size_t n_operators;
 	struct config_channel *channels; /* owned array */
 	size_t n_channels;
 	struct policy_set policies; /* escalation policies, maybe none */
 	struct selection selection; /* rules picking a policy */
-	struct calendar calendar;  /* holidays; empty without a holidays file */
-	enum select_mode mode;	/* the centre's mode: normal or large-scale */
-	double ack_rate_limit;	/* /ack requests per second per address */
-	char *ack_key_file;	/* owned; the reply-link key's file */
-	cfg_t *cfg;		/* owned; the parsed tree, for sections read later */
+	struct calendar calendar; /* holidays; empty without a holidays file */
+	enum select_mode mode;	  /* the centre's mode: normal or large-scale */
+	double ack_rate_limit;	  /* /ack requests per second per address */
+	char *ack_key_file;	  /* owned; the reply-link key's file */
+	cfg_t *cfg; /* owned; the parsed tree, for sections read later */
 	cfg_opt_t *channel_options; /* owned; merged generic + driver options */
 };
 

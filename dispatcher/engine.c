@@ -15,19 +15,17 @@
 #include "dispatcher/engine_internal.h"
 #include "dispatcher/timefmt.h"
 
-struct rt_alert *
-engine_alert_find(struct engine *e, const char *id)
+struct rt_alert *engine_alert_find(struct engine *e, const char *id)
 {
 	struct rt_alert *a;
 
 	LIST_FOREACH(a, &e->alerts, link)
-		if (strcmp(a->id, id) == 0)
-			return a;
+	if (strcmp(a->id, id) == 0)
+		return a;
 	return NULL;
 }
 
-void
-engine_delivery_free(struct rt_delivery *d)
+void engine_delivery_free(struct rt_delivery *d)
 {
 	if (d == NULL)
 		return;
@@ -45,8 +43,7 @@ engine_delivery_free(struct rt_delivery *d)
 	free(d);
 }
 
-static void
-rt_org_fini(struct rt_org *o)
+static void rt_org_fini(struct rt_org *o)
 {
 	free(o->org_id);
 	free(o->org_name);
@@ -58,8 +55,7 @@ rt_org_fini(struct rt_org *o)
 	free(o->confirmed);
 }
 
-void
-engine_alert_free(struct rt_alert *a)
+void engine_alert_free(struct rt_alert *a)
 {
 	struct rt_delivery *d;
 
@@ -81,8 +77,7 @@ engine_alert_free(struct rt_alert *a)
 	free(a);
 }
 
-void
-engine_keep_head(struct engine *e, const struct rt_alert *a)
+void engine_keep_head(struct engine *e, const struct rt_alert *a)
 {
 	size_t n = sizeof(e->heads) / sizeof(e->heads[0]);
 	struct timeline_head *h = engine_kept_head(e, a->id);
@@ -96,8 +91,7 @@ engine_keep_head(struct engine *e, const struct rt_alert *a)
 	*h = a->timeline;
 }
 
-struct timeline_head *
-engine_kept_head(struct engine *e, const char *id)
+struct timeline_head *engine_kept_head(struct engine *e, const char *id)
 {
 	for (size_t i = 0; i < sizeof(e->heads) / sizeof(e->heads[0]); i++)
 		if (e->heads[i].id[0] && strcmp(e->heads[i].id, id) == 0)
@@ -105,8 +99,7 @@ engine_kept_head(struct engine *e, const char *id)
 	return NULL;
 }
 
-struct rt_channel *
-engine_channel_find(struct engine *e, const char *name)
+struct rt_channel *engine_channel_find(struct engine *e, const char *name)
 {
 	for (size_t i = 0; i < e->n_channels; i++)
 		if (strcmp(e->channels[i].ch.name, name) == 0)
@@ -114,10 +107,9 @@ engine_channel_find(struct engine *e, const char *name)
 	return NULL;
 }
 
-void
-engine_event(struct engine *e, struct rt_alert *a, const char *actor,
-	     const char *kind, const char *org_id, const char *delivery_id,
-	     const char *fmt, ...)
+void engine_event(struct engine *e, struct rt_alert *a, const char *actor,
+		  const char *kind, const char *org_id, const char *delivery_id,
+		  const char *fmt, ...)
 {
 	char detail[512];
 	va_list ap;
@@ -129,26 +121,22 @@ engine_event(struct engine *e, struct rt_alert *a, const char *actor,
 			kind, org_id, delivery_id, detail);
 }
 
-struct store *
-engine_store(struct engine *e)
+struct store *engine_store(struct engine *e)
 {
 	return e->store;
 }
 
-void
-engine_flush(struct engine *e)
+void engine_flush(struct engine *e)
 {
 	writer_flush(e->writer);
 }
 
-bool
-engine_accepting(struct engine *e)
+bool engine_accepting(struct engine *e)
 {
 	return e->accepting;
 }
 
-const char *
-engine_authenticate(struct engine *e, const char *token)
+const char *engine_authenticate(struct engine *e, const char *token)
 {
 	const char *who = NULL;
 	uint8_t md[SHA256_LEN];
@@ -165,8 +153,7 @@ engine_authenticate(struct engine *e, const char *token)
 	return who;
 }
 
-int
-engine_metrics(struct engine *e, struct buf *out)
+int engine_metrics(struct engine *e, struct buf *out)
 {
 	const char *names[64];
 	size_t depth[64], flight[64], n = 0;
@@ -179,8 +166,7 @@ engine_metrics(struct engine *e, struct buf *out)
 	return metrics_render(e->metrics, names, depth, flight, n, out);
 }
 
-static int
-engine_channels_start(struct engine *e, struct diag_list *diags)
+static int engine_channels_start(struct engine *e, struct diag_list *diags)
 {
 	const struct config *cfg = e->config;
 
@@ -219,8 +205,7 @@ engine_channels_start(struct engine *e, struct diag_list *diags)
  * A policy step may name a channel with no driver configured: its
  * deliveries are skipped. Say so once at start, not at every send.
  */
-static void
-engine_check_policies(struct engine *e)
+static void engine_check_policies(struct engine *e)
 {
 	const struct policy_set *set = &e->config->policies;
 
@@ -234,17 +219,17 @@ engine_check_policies(struct engine *e)
 
 				if ((p->steps[k].channels & POLICY_BIT(c)) &&
 				    engine_channel_find(e, name) == NULL)
-					log_warnx("policy %s step %d: no channel "
-						  "\"%s\" is configured; its "
-						  "deliveries will be skipped",
-						  p->name, k + 1, name);
+					log_warnx(
+						"policy %s step %d: no channel "
+						"\"%s\" is configured; its "
+						"deliveries will be skipped",
+						p->name, k + 1, name);
 			}
 	}
 }
 
-int
-engine_new(struct event_base *base, const struct config *config,
-	   struct engine **ret, struct diag_list *diags)
+int engine_new(struct event_base *base, const struct config *config,
+	       struct engine **ret, struct diag_list *diags)
 {
 	struct engine *e = calloc(1, sizeof(*e));
 	int r;
@@ -257,7 +242,8 @@ engine_new(struct event_base *base, const struct config *config,
 	LIST_INIT(&e->alerts);
 	r = store_open(config->database, &e->store);
 	if (r < 0) {
-		diag_add(diags, config->database, 0, "cannot open the database");
+		diag_add(diags, config->database, 0,
+			 "cannot open the database");
 		goto fail;
 	}
 	e->writer = writer_new(base, e->store);
@@ -294,8 +280,7 @@ fail:
 	return r;
 }
 
-static size_t
-engine_in_flight(struct engine *e)
+static size_t engine_in_flight(struct engine *e)
 {
 	size_t n = 0;
 
@@ -304,8 +289,7 @@ engine_in_flight(struct engine *e)
 	return n;
 }
 
-void
-engine_free(struct engine *e, int grace_ms)
+void engine_free(struct engine *e, int grace_ms)
 {
 	struct rt_alert *a;
 	int64_t deadline;

@@ -75,24 +75,24 @@ const char *engine_authenticate(struct engine *e, const char *token);
 
 /* What a reply-link page shows about its alert and contact. */
 struct ack_view {
-	char *alert_id;		/* owned */
-	char *title;		/* owned */
-	char *body;		/* owned */
-	char *type;		/* owned */
-	char *severity;		/* owned */
+	char *alert_id; /* owned */
+	char *title;	/* owned */
+	char *body;	/* owned */
+	char *type;	/* owned */
+	char *severity; /* owned */
 	enum tlp tlp;
 	bool drill;
-	bool cancelled;		/* the alert was cancelled */
-	char *org_id;		/* owned */
-	char *org_name;		/* owned */
-	char *contact_id;	/* owned */
-	char *contact_name;	/* owned */
-	char *language;		/* owned; "ja" or "en" */
-	int64_t created_at;	/* ms */
-	int64_t confirmed_at;	/* this contact's first confirmation, ms; 0 when none */
-	char *response;		/* owned; its latest response, or NULL */
-	char *name;		/* owned; who confirmed, or NULL */
-	char *comment;		/* owned; or NULL */
+	bool cancelled;	    /* the alert was cancelled */
+	char *org_id;	    /* owned */
+	char *org_name;	    /* owned */
+	char *contact_id;   /* owned */
+	char *contact_name; /* owned */
+	char *language;	    /* owned; "ja" or "en" */
+	int64_t created_at; /* ms */
+	int64_t confirmed_at; /* this contact's first confirmation, ms; 0 when none */
+	char *response;	      /* owned; its latest response, or NULL */
+	char *name;	      /* owned; who confirmed, or NULL */
+	char *comment;	      /* owned; or NULL */
 };
 
 /* Frees what the view owns. NULL is a no-op. */

@@ -49,21 +49,21 @@ struct rt_org {
 	int step;		/* last step planned, -1 before the first */
 	int64_t next_at;	/* ms: when the policy looks again; 0 = now */
 	size_t unfinished;	/* its alert deliveries not yet settled */
-	size_t step_unfinished;	/* of those, from the current step */
+	size_t step_unfinished; /* of those, from the current step */
 	size_t step_sent;	/* deliveries of the current step sent */
 	size_t sent;		/* deliveries sent, all steps */
 	int confirmations;	/* distinct contacts who confirmed */
 	char **targeted;	/* owned; contact ids reached so far */
 	size_t n_targeted;
-	char **confirmed;	/* owned; contact ids who confirmed */
+	char **confirmed; /* owned; contact ids who confirmed */
 	size_t n_confirmed;
-	bool force_next;	/* the current step failed whole: go on now */
+	bool force_next; /* the current step failed whole: go on now */
 };
 
 /* A delivery not yet settled. */
 struct rt_delivery {
 	char *id;		/* owned; the idempotency key */
-	struct rt_alert *alert;	/* not owned */
+	struct rt_alert *alert; /* not owned */
 	struct rt_org *org;	/* not owned */
 	struct rt_channel *ch;	/* not owned */
 	char *contact_id;	/* owned */
@@ -77,10 +77,10 @@ struct rt_delivery {
 	const char *kind;	/* static: "alert", "cancel", "unreachable" */
 	int step;		/* the policy step that planned it */
 	enum dstate state;
-	int attempts;		/* attempts started, the current one included */
-	int rank;		/* send order within its alert */
-	int64_t started_at;	/* the current attempt's start, ms */
-	struct event *timer;	/* owned; retry_wait timer, created on need */
+	int attempts;	     /* attempts started, the current one included */
+	int rank;	     /* send order within its alert */
+	int64_t started_at;  /* the current attempt's start, ms */
+	struct event *timer; /* owned; retry_wait timer, created on need */
 	struct channel_message msg; /* what the driver gets; points into here */
 	TAILQ_ENTRY(rt_delivery) qlink; /* in a channel's ready queue */
 	LIST_ENTRY(rt_delivery) alink;	/* in alert->deliveries */
@@ -90,25 +90,25 @@ TAILQ_HEAD(rt_queue, rt_delivery);
 
 /* An alert with unfinished deliveries. */
 struct rt_alert {
-	char *id;		/* owned */
-	char *title;		/* owned */
-	char *body;		/* owned */
-	char *type;		/* owned */
-	char *severity;		/* owned */
+	char *id;	/* owned */
+	char *title;	/* owned */
+	char *body;	/* owned */
+	char *type;	/* owned */
+	char *severity; /* owned */
 	enum tlp tlp;
 	bool drill;
 	bool cancelled;
-	bool busy;		/* being walked: settling must not free it */
-	int64_t created_at;	/* ms; the policy counts from here */
-	struct policy policy;	/* the snapshot taken at acceptance */
-	size_t unfinished;	/* deliveries not yet settled */
-	struct rt_org *orgs;	/* owned array, by position */
+	bool busy;	      /* being walked: settling must not free it */
+	int64_t created_at;   /* ms; the policy counts from here */
+	struct policy policy; /* the snapshot taken at acceptance */
+	size_t unfinished;    /* deliveries not yet settled */
+	struct rt_org *orgs;  /* owned array, by position */
 	size_t n_orgs;
-	struct rt_org duty;	/* the government organisation told of the
+	struct rt_org duty; /* the government organisation told of the
 				   unreachable ones; org_id NULL until then */
-	size_t open_orgs;	/* orgs not yet closed */
-	bool finished;		/* every org closed: completed or cancelled */
-	int next_seq;		/* number of the next delivery id */
+	size_t open_orgs;   /* orgs not yet closed */
+	bool finished;	    /* every org closed: completed or cancelled */
+	int next_seq;	    /* number of the next delivery id */
 	struct timeline_head timeline;
 	LIST_HEAD(, rt_delivery) deliveries;
 	LIST_ENTRY(rt_alert) link; /* in engine->alerts */
@@ -116,32 +116,32 @@ struct rt_alert {
 
 /* A configured channel with its queues and limits. */
 struct rt_channel {
-	struct channel ch;	/* the driver instance */
+	struct channel ch;		  /* the driver instance */
 	const struct config_channel *cfg; /* not owned */
-	struct engine *engine;	/* not owned */
-	struct rt_queue first;	/* ready, never tried: served first (fairness) */
-	struct rt_queue retry;	/* ready, tried before */
-	size_t n_ready;		/* in first + retry */
-	size_t n_waiting;	/* in retry_wait */
-	size_t in_flight;	/* handed to the driver, not completed */
-	double tokens;		/* max_rate token bucket */
-	int64_t refilled_at;	/* ms */
-	struct event *pump_ev;	/* owned; deferred pump */
+	struct engine *engine;		  /* not owned */
+	struct rt_queue first; /* ready, never tried: served first (fairness) */
+	struct rt_queue retry; /* ready, tried before */
+	size_t n_ready;	       /* in first + retry */
+	size_t n_waiting;      /* in retry_wait */
+	size_t in_flight;      /* handed to the driver, not completed */
+	double tokens;	       /* max_rate token bucket */
+	int64_t refilled_at;   /* ms */
+	struct event *pump_ev; /* owned; deferred pump */
 	bool started;
 };
 
 struct engine {
-	struct event_base *base;	/* not owned */
-	const struct config *config;	/* not owned */
-	struct store *store;		/* owned */
-	struct writer *writer;		/* owned */
-	struct metrics *metrics;	/* owned */
-	struct rt_channel *channels;	/* owned array */
+	struct event_base *base;     /* not owned */
+	const struct config *config; /* not owned */
+	struct store *store;	     /* owned */
+	struct writer *writer;	     /* owned */
+	struct metrics *metrics;     /* owned */
+	struct rt_channel *channels; /* owned array */
 	size_t n_channels;
-	LIST_HEAD(, rt_alert) alerts;	/* active alerts */
-	struct directory dir;		/* cached directory, orgs sorted by id */
-	int64_t dir_version;		/* PRAGMA data_version when loaded, -1 none */
-	uint8_t ack_key[32];		/* derives reply-link tokens; secret */
+	LIST_HEAD(, rt_alert) alerts; /* active alerts */
+	struct directory dir;	      /* cached directory, orgs sorted by id */
+	int64_t dir_version; /* PRAGMA data_version when loaded, -1 none */
+	uint8_t ack_key[32]; /* derives reply-link tokens; secret */
 	/*
 	 * Timeline heads of alerts that left memory, so a late answer or an
 	 * opened link appends without writing and re-reading the store.
@@ -150,8 +150,8 @@ struct engine {
 		char id[32];
 		struct timeline_head head;
 	} heads[64];
-	size_t next_head;		/* round robin slot for the next one */
-	struct event *tick;		/* owned; escalation timer */
+	size_t next_head;   /* round robin slot for the next one */
+	struct event *tick; /* owned; escalation timer */
 	bool accepting;
 	bool stopping;
 };
@@ -174,9 +174,8 @@ void engine_alert_free(struct rt_alert *a);
 void engine_delivery_free(struct rt_delivery *d);
 struct rt_channel *engine_channel_find(struct engine *e, const char *name);
 void engine_event(struct engine *e, struct rt_alert *a, const char *actor,
-		  const char *kind, const char *org_id,
-		  const char *delivery_id, const char *fmt, ...)
-	__attribute__((format(printf, 7, 8)));
+		  const char *kind, const char *org_id, const char *delivery_id,
+		  const char *fmt, ...) __attribute__((format(printf, 7, 8)));
 
 /* intake.c */
 /* Fills d->msg from d and its alert. */
@@ -191,12 +190,12 @@ const struct dir_org *directory_org(struct engine *e, const char *id);
  * plan_commit, then queued unless skipped.
  */
 struct planned {
-	size_t org;			/* position in the alert */
+	size_t org;			   /* position in the alert */
 	const struct dir_contact *contact; /* the directory's */
 	const struct dir_method *method;   /* the directory's */
-	const char *skip_reason;	/* NULL to send */
+	const char *skip_reason;	   /* NULL to send */
 	int step;
-	const char *kind;		/* "alert", "cancel", "unreachable" */
+	const char *kind; /* "alert", "cancel", "unreachable" */
 };
 
 /*
@@ -241,8 +240,8 @@ struct timeline_head *engine_kept_head(struct engine *e, const char *id);
 
 /* ack.c */
 /* The reply-link token of a contact (32 base32 characters and a NUL). */
-void ack_token(const struct engine *e, const char *alert_id,
-	       const char *org_id, const char *contact_id, char out[33]);
+void ack_token(const struct engine *e, const char *alert_id, const char *org_id,
+	       const char *contact_id, char out[33]);
 /* Loads or creates the key file. Returns 0 or -errno. */
 int ack_key_load(struct engine *e, const char *path);
 

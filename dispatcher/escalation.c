@@ -24,14 +24,12 @@
 
 #define TICK_MS 250
 
-struct rt_org *
-alert_org(struct rt_alert *a, size_t pos)
+struct rt_org *alert_org(struct rt_alert *a, size_t pos)
 {
 	return pos == DUTY_POS ? &a->duty : &a->orgs[pos];
 }
 
-static int
-confirmed_targets(const struct rt_org *o)
+static int confirmed_targets(const struct rt_org *o)
 {
 	int n = 0;
 
@@ -44,8 +42,7 @@ confirmed_targets(const struct rt_org *o)
 	return n;
 }
 
-void
-escalation_maybe_release(struct engine *e, struct rt_alert *a)
+void escalation_maybe_release(struct engine *e, struct rt_alert *a)
 {
 	if (a->finished && a->unfinished == 0 && !a->busy) {
 		engine_keep_head(e, a);
@@ -54,8 +51,7 @@ escalation_maybe_release(struct engine *e, struct rt_alert *a)
 	}
 }
 
-int
-escalation_duty_text(const struct rt_alert *a, char **title, char **body)
+int escalation_duty_text(const struct rt_alert *a, char **title, char **body)
 {
 	struct buf t = {0}, b = {0};
 	size_t n = 0;
@@ -64,9 +60,8 @@ escalation_duty_text(const struct rt_alert *a, char **title, char **body)
 		n += strcmp(a->orgs[i].state, "unreachable") == 0;
 	buf_printf(&t, "【到達不能】%zu organisations unreachable: %s", n,
 		   a->title);
-	buf_printf(&b,
-		   "次の組織に連絡がつきませんでした。\n"
-		   "These organisations could not be reached:\n\n");
+	buf_printf(&b, "次の組織に連絡がつきませんでした。\n"
+		       "These organisations could not be reached:\n\n");
 	for (size_t i = 0; i < a->n_orgs; i++)
 		if (strcmp(a->orgs[i].state, "unreachable") == 0)
 			buf_printf(&b, "- %s  %s\n", a->orgs[i].org_id,
@@ -83,8 +78,8 @@ escalation_duty_text(const struct rt_alert *a, char **title, char **body)
 }
 
 /* Plans the duty notice: every method of every duty contact of government orgs. */
-static void
-notify_duty(struct engine *e, struct rt_alert *a, size_t unreachable)
+static void notify_duty(struct engine *e, struct rt_alert *a,
+			size_t unreachable)
 {
 	struct planned *list = NULL;
 	size_t n = 0, cap = 0;
@@ -114,7 +109,8 @@ notify_duty(struct engine *e, struct rt_alert *a, size_t unreachable)
 				if (!policy_method_allowed(a->tlp, p.method))
 					continue;
 				if (!engine_channel_find(
-					    e, dir_channel_name(p.method->channel)))
+					    e, dir_channel_name(
+						       p.method->channel)))
 					continue;
 				if (n == cap) {
 					cap = cap ? cap * 2 : 8;
@@ -151,9 +147,8 @@ out:
 	free(list);
 }
 
-void
-escalation_close_org(struct engine *e, struct rt_alert *a, struct rt_org *o,
-		     const char *state)
+void escalation_close_org(struct engine *e, struct rt_alert *a,
+			  struct rt_org *o, const char *state)
 {
 	struct rt_delivery *d, *next;
 	size_t unreachable = 0;
@@ -200,8 +195,8 @@ escalation_close_org(struct engine *e, struct rt_alert *a, struct rt_org *o,
 		notify_duty(e, a, unreachable);
 }
 
-void
-escalation_step_settled(struct engine *e, struct rt_alert *a, struct rt_org *o)
+void escalation_step_settled(struct engine *e, struct rt_alert *a,
+			     struct rt_org *o)
 {
 	(void)e;
 	(void)a;
@@ -211,9 +206,8 @@ escalation_step_settled(struct engine *e, struct rt_alert *a, struct rt_org *o)
 }
 
 /* Runs step k for org o (at pos); adds its deliveries to the list. */
-static int
-run_step(struct engine *e, struct rt_alert *a, size_t pos, int k,
-	 struct planned **list, size_t *n, size_t *cap)
+static int run_step(struct engine *e, struct rt_alert *a, size_t pos, int k,
+		    struct planned **list, size_t *n, size_t *cap)
 {
 	struct rt_org *o = &a->orgs[pos];
 	const struct policy_step *ps = policy_step_at(&a->policy, k);
@@ -244,8 +238,8 @@ run_step(struct engine *e, struct rt_alert *a, size_t pos, int k,
 		engine_event(e, a, "engine", "escalated", o->org_id, NULL,
 			     "step %d: %s by %s, %d deliveries", k + 1, roles,
 			     chans, sendable);
-		log_info("alert %s: organisation %s escalated to step %d", a->id,
-			 o->org_id, k + 1);
+		log_info("alert %s: organisation %s escalated to step %d",
+			 a->id, o->org_id, k + 1);
 	}
 	writer_org_state(e->writer, a->id, o->org_id, o->state, k, -1);
 	if (sendable == 0)
@@ -253,9 +247,9 @@ run_step(struct engine *e, struct rt_alert *a, size_t pos, int k,
 	return 0;
 }
 
-static void
-decide_org(struct engine *e, struct rt_alert *a, size_t pos, int64_t now,
-	   struct planned **list, size_t *n, size_t *cap)
+static void decide_org(struct engine *e, struct rt_alert *a, size_t pos,
+		       int64_t now, struct planned **list, size_t *n,
+		       size_t *cap)
 {
 	struct rt_org *o = &a->orgs[pos];
 	struct policy_progress pr = {
@@ -297,8 +291,7 @@ decide_org(struct engine *e, struct rt_alert *a, size_t pos, int64_t now,
 	}
 }
 
-void
-escalation_run(struct engine *e)
+void escalation_run(struct engine *e)
 {
 	struct rt_alert *a, *next;
 	int64_t now = time_now_ms();
@@ -331,16 +324,14 @@ escalation_run(struct engine *e)
 	}
 }
 
-static void
-tick_cb(evutil_socket_t fd, short what, void *arg)
+static void tick_cb(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
 	escalation_run(arg);
 }
 
-int
-escalation_start(struct engine *e)
+int escalation_start(struct engine *e)
 {
 	struct timeval tv = {0, TICK_MS * 1000};
 

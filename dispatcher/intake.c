@@ -23,8 +23,7 @@
 #include "policies/calendar.h"
 #include "policies/select.h"
 
-int
-directory_refresh(struct engine *e)
+int directory_refresh(struct engine *e)
 {
 	sqlite3_stmt *st = store_stmt(e->store, "PRAGMA data_version");
 	int64_t version = -1;
@@ -45,8 +44,7 @@ directory_refresh(struct engine *e)
 	return 0;
 }
 
-const struct dir_org *
-directory_org(struct engine *e, const char *id)
+const struct dir_org *directory_org(struct engine *e, const char *id)
 {
 	size_t lo = 0, hi = e->dir.n_orgs;
 
@@ -64,15 +62,13 @@ directory_org(struct engine *e, const char *id)
 	return NULL;
 }
 
-static bool
-has_channel(struct engine *e, enum dir_channel c)
+static bool has_channel(struct engine *e, enum dir_channel c)
 {
 	return engine_channel_find(e, dir_channel_name(c)) != NULL;
 }
 
 /* "20261122-" and 8 hex digits: sortable by day, unguessable enough. */
-static int
-new_alert_id(char *out, size_t len)
+static int new_alert_id(char *out, size_t len)
 {
 	uint8_t rnd[4];
 	char hex[9];
@@ -91,8 +87,7 @@ new_alert_id(char *out, size_t len)
 	return 0;
 }
 
-static int
-step_ok(struct store *s, sqlite3_stmt *st)
+static int step_ok(struct store *s, sqlite3_stmt *st)
 {
 	if (st == NULL)
 		return -EIO;
@@ -103,8 +98,7 @@ step_ok(struct store *s, sqlite3_stmt *st)
 	return 0;
 }
 
-static void
-bind_str(sqlite3_stmt *st, int i, const char *s)
+static void bind_str(sqlite3_stmt *st, int i, const char *s)
 {
 	if (s)
 		sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
@@ -112,18 +106,18 @@ bind_str(sqlite3_stmt *st, int i, const char *s)
 		sqlite3_bind_null(st, i);
 }
 
-static bool
-holiday_first(struct engine *e, const struct rt_alert *a,
-	      const struct dir_org *o)
+static bool holiday_first(struct engine *e, const struct rt_alert *a,
+			  const struct dir_org *o)
 {
-	enum calendar_period p = calendar_period_at(
-		&e->config->calendar, &o->hours, (time_t)(time_now_ms() / 1000));
+	enum calendar_period p =
+		calendar_period_at(&e->config->calendar, &o->hours,
+				   (time_t)(time_now_ms() / 1000));
 
 	return policy_holiday_first(&a->policy, p);
 }
 
-static int
-push(struct planned **list, size_t *n, size_t *cap, const struct planned *p)
+static int push(struct planned **list, size_t *n, size_t *cap,
+		const struct planned *p)
 {
 	if (*n == *cap) {
 		size_t ncap = *cap ? *cap * 2 : 256;
@@ -138,9 +132,8 @@ push(struct planned **list, size_t *n, size_t *cap, const struct planned *p)
 	return 0;
 }
 
-int
-plan_org_step(struct engine *e, struct rt_alert *a, size_t pos, int step,
-	      struct planned **list, size_t *n, size_t *cap)
+int plan_org_step(struct engine *e, struct rt_alert *a, size_t pos, int step,
+		  struct planned **list, size_t *n, size_t *cap)
 {
 	const struct dir_org *o = directory_org(e, a->orgs[pos].org_id);
 	const struct policy_step *ps = policy_step_at(&a->policy, step);
@@ -179,9 +172,8 @@ plan_org_step(struct engine *e, struct rt_alert *a, size_t pos, int step,
 }
 
 /* The words of a skip reason, written once per delivery. */
-static void
-skip_words(const struct rt_alert *a, const struct planned *p, char *out,
-	   size_t len)
+static void skip_words(const struct rt_alert *a, const struct planned *p,
+		       char *out, size_t len)
 {
 	if (strcmp(p->skip_reason, "TLP") == 0)
 		snprintf(out, len, "%s exceeds this method's limit %s",
@@ -191,8 +183,7 @@ skip_words(const struct rt_alert *a, const struct planned *p, char *out,
 			 dir_channel_name(p->method->channel));
 }
 
-static bool
-contact_in(char **ids, size_t n, const char *id)
+static bool contact_in(char **ids, size_t n, const char *id)
 {
 	for (size_t i = 0; i < n; i++)
 		if (strcmp(ids[i], id) == 0)
@@ -200,8 +191,7 @@ contact_in(char **ids, size_t n, const char *id)
 	return false;
 }
 
-static int
-contact_add(char ***ids, size_t *n, const char *id)
+static int contact_add(char ***ids, size_t *n, const char *id)
 {
 	char **a = realloc(*ids, (*n + 1) * sizeof(*a));
 
@@ -215,8 +205,7 @@ contact_add(char ***ids, size_t *n, const char *id)
 	return 0;
 }
 
-static char *
-dupz(const char *s, bool *oom)
+static char *dupz(const char *s, bool *oom)
 {
 	char *p = strdup(s ? s : "");
 
@@ -226,9 +215,8 @@ dupz(const char *s, bool *oom)
 }
 
 /* Builds a queued delivery in memory; NULL when out of memory. */
-static struct rt_delivery *
-delivery_new(struct engine *e, struct rt_alert *a, const struct planned *p,
-	     const char *id)
+static struct rt_delivery *delivery_new(struct engine *e, struct rt_alert *a,
+					const struct planned *p, const char *id)
 {
 	struct rt_delivery *d = calloc(1, sizeof(*d));
 	struct rt_org *o = alert_org(a, p->org);
@@ -242,8 +230,8 @@ delivery_new(struct engine *e, struct rt_alert *a, const struct planned *p,
 	d->ch = engine_channel_find(e, dir_channel_name(p->method->channel));
 	d->contact_id = dupz(p->contact->id, &oom);
 	d->contact_name = dupz(p->contact->name, &oom);
-	d->language = dupz(p->contact->language ? p->contact->language : "ja",
-			   &oom);
+	d->language =
+		dupz(p->contact->language ? p->contact->language : "ja", &oom);
 	d->address = dupz(p->method->address, &oom);
 	d->charset = dupz(dir_charset_name(p->method->charset), &oom);
 	d->kind = p->kind;
@@ -270,9 +258,8 @@ delivery_new(struct engine *e, struct rt_alert *a, const struct planned *p,
 	return d;
 }
 
-static int
-persist_planned(struct engine *e, struct rt_alert *a,
-		const struct planned *list, size_t n, int64_t now)
+static int persist_planned(struct engine *e, struct rt_alert *a,
+			   const struct planned *list, size_t n, int64_t now)
 {
 	struct store *s = e->store;
 	sqlite3_stmt *st;
@@ -282,14 +269,17 @@ persist_planned(struct engine *e, struct rt_alert *a,
 		const struct planned *p = &list[i];
 		const struct rt_org *o = alert_org(a, p->org);
 
-		snprintf(did, sizeof(did), "%s-%d", a->id, a->next_seq + (int)i);
+		snprintf(did, sizeof(did), "%s-%d", a->id,
+			 a->next_seq + (int)i);
 		if (p->skip_reason)
 			skip_words(a, p, why, sizeof(why));
-		st = store_stmt(s, "INSERT INTO deliveries (id, alert_id, org_id,"
-				   " contact_id, contact_name, language, channel,"
-				   " address, charset, step, rank, state, reason,"
-				   " kind)"
-				   " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+		st = store_stmt(
+			s,
+			"INSERT INTO deliveries (id, alert_id, org_id,"
+			" contact_id, contact_name, language, channel,"
+			" address, charset, step, rank, state, reason,"
+			" kind)"
+			" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
 		if (st == NULL)
 			return -EIO;
 		bind_str(st, 1, did);
@@ -297,7 +287,8 @@ persist_planned(struct engine *e, struct rt_alert *a,
 		bind_str(st, 3, o->org_id);
 		bind_str(st, 4, p->contact->id);
 		bind_str(st, 5, p->contact->name);
-		bind_str(st, 6, p->contact->language ? p->contact->language : "ja");
+		bind_str(st, 6,
+			 p->contact->language ? p->contact->language : "ja");
 		bind_str(st, 7, dir_channel_name(p->method->channel));
 		bind_str(st, 8, p->method->address);
 		bind_str(st, 9, dir_charset_name(p->method->charset));
@@ -321,10 +312,11 @@ persist_planned(struct engine *e, struct rt_alert *a,
 			ack_token(e, a->id, o->org_id, p->contact->id, token);
 			crypto_sha256_hex(token, strlen(token), hash);
 			explicit_bzero(token, sizeof(token));
-			st = store_stmt(s, "INSERT OR IGNORE INTO ack_tokens"
-					   " (token_hash, alert_id, org_id,"
-					   " position, contact_id, contact_name,"
-					   " language) VALUES (?, ?, ?, ?, ?, ?, ?)");
+			st = store_stmt(
+				s, "INSERT OR IGNORE INTO ack_tokens"
+				   " (token_hash, alert_id, org_id,"
+				   " position, contact_id, contact_name,"
+				   " language) VALUES (?, ?, ?, ?, ?, ?, ?)");
 			if (st == NULL)
 				return -EIO;
 			bind_str(st, 1, hash);
@@ -333,9 +325,9 @@ persist_planned(struct engine *e, struct rt_alert *a,
 			sqlite3_bind_int(st, 4, (int)p->org);
 			bind_str(st, 5, p->contact->id);
 			bind_str(st, 6, p->contact->name);
-			bind_str(st, 7, p->contact->language
-						? p->contact->language
-						: "ja");
+			bind_str(st, 7,
+				 p->contact->language ? p->contact->language
+						      : "ja");
 			if (step_ok(s, st) < 0)
 				return -EIO;
 		}
@@ -343,9 +335,8 @@ persist_planned(struct engine *e, struct rt_alert *a,
 	return 0;
 }
 
-int
-plan_commit(struct engine *e, struct rt_alert *a, const struct planned *list,
-	    size_t n)
+int plan_commit(struct engine *e, struct rt_alert *a,
+		const struct planned *list, size_t n)
 {
 	struct timeline_head saved = a->timeline;
 	int64_t now = time_now_ms();
@@ -371,15 +362,17 @@ plan_commit(struct engine *e, struct rt_alert *a, const struct planned *list,
 		struct rt_org *o = alert_org(a, p->org);
 		struct rt_delivery *d;
 
-		snprintf(did, sizeof(did), "%s-%d", a->id, a->next_seq + (int)i);
+		snprintf(did, sizeof(did), "%s-%d", a->id,
+			 a->next_seq + (int)i);
 		if (p->skip_reason)
 			continue;
 		d = delivery_new(e, a, p, did);
 		if (d == NULL) {
 			/* On disk: the next start sends it. */
-			log_warnx("alert %s delivery %s: out of memory; it will "
-				  "be sent after a restart",
-				  a->id, did);
+			log_warnx(
+				"alert %s delivery %s: out of memory; it will "
+				"be sent after a restart",
+				a->id, did);
 			continue;
 		}
 		d->rank = a->next_seq + (int)i;
@@ -401,8 +394,7 @@ plan_commit(struct engine *e, struct rt_alert *a, const struct planned *list,
 }
 
 /* Fills a delivery's message; its strings point into d and its alert. */
-void
-intake_message_init(struct rt_delivery *d)
+void intake_message_init(struct rt_delivery *d)
 {
 	struct rt_alert *a = d->alert;
 
@@ -429,9 +421,8 @@ intake_message_init(struct rt_delivery *d)
 }
 
 /* Chooses the policy: the one named, else the selection rules, else the default. */
-static int
-choose_policy(struct engine *e, const struct alert_input *in,
-	      struct policy *ret, struct alert_error *err)
+static int choose_policy(struct engine *e, const struct alert_input *in,
+			 struct policy *ret, struct alert_error *err)
 {
 	const struct config *c = e->config;
 	const struct policy *p;
@@ -465,10 +456,9 @@ choose_policy(struct engine *e, const struct alert_input *in,
 	return 0;
 }
 
-static int
-persist_alert(struct engine *e, struct rt_alert *a,
-	      const struct alert_input *in, const char *operator_name,
-	      const struct plan *pl)
+static int persist_alert(struct engine *e, struct rt_alert *a,
+			 const struct alert_input *in,
+			 const char *operator_name, const struct plan *pl)
 {
 	struct store *s = e->store;
 	sqlite3_stmt *st;
@@ -485,11 +475,12 @@ persist_alert(struct engine *e, struct rt_alert *a,
 		r = -ENOMEM;
 		goto out;
 	}
-	st = store_stmt(s, "INSERT INTO alerts (id, title, body, type, severity,"
-			   " tlp, drill, targets, policy, policy_json, mode,"
-			   " state, created_at, created_by)"
-			   " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'active',"
-			   " ?, ?)");
+	st = store_stmt(s,
+			"INSERT INTO alerts (id, title, body, type, severity,"
+			" tlp, drill, targets, policy, policy_json, mode,"
+			" state, created_at, created_by)"
+			" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'active',"
+			" ?, ?)");
 	if (st == NULL)
 		goto out;
 	bind_str(st, 1, a->id);
@@ -502,8 +493,8 @@ persist_alert(struct engine *e, struct rt_alert *a,
 	bind_str(st, 8, targets);
 	bind_str(st, 9, a->policy.name);
 	bind_str(st, 10, snapshot);
-	bind_str(st, 11, in->mode ? in->mode
-				  : select_mode_name(e->config->mode));
+	bind_str(st, 11,
+		 in->mode ? in->mode : select_mode_name(e->config->mode));
 	sqlite3_bind_int64(st, 12, a->created_at);
 	bind_str(st, 13, operator_name);
 	if (step_ok(s, st) < 0)
@@ -523,9 +514,9 @@ persist_alert(struct engine *e, struct rt_alert *a,
 			goto out;
 	}
 	snprintf(detail, sizeof(detail),
-		 "%s %s %s%s to %zu organisations, policy %s",
-		 in->type, in->severity, tlp_label(in->tlp),
-		 in->drill ? " drill" : "", pl->n_orgs, a->policy.name);
+		 "%s %s %s%s to %zu organisations, policy %s", in->type,
+		 in->severity, tlp_label(in->tlp), in->drill ? " drill" : "",
+		 pl->n_orgs, a->policy.name);
 	if (timeline_insert(s, &a->timeline, a->id, a->created_at,
 			    operator_name, "accepted", NULL, NULL, detail) < 0)
 		goto out;
@@ -536,9 +527,8 @@ out:
 	return r;
 }
 
-static struct rt_alert *
-alert_new(const char *id, const struct alert_input *in, int64_t now,
-	  const struct plan *pl)
+static struct rt_alert *alert_new(const char *id, const struct alert_input *in,
+				  int64_t now, const struct plan *pl)
 {
 	struct rt_alert *a = calloc(1, sizeof(*a));
 	bool oom = false;
@@ -577,10 +567,9 @@ alert_new(const char *id, const struct alert_input *in, int64_t now,
 	return a;
 }
 
-int
-engine_accept(struct engine *e, const struct alert_input *in,
-	      const char *operator_name, char **ret_id,
-	      struct alert_error *err)
+int engine_accept(struct engine *e, const struct alert_input *in,
+		  const char *operator_name, char **ret_id,
+		  struct alert_error *err)
 {
 	struct plan pl = {0};
 	struct rt_alert *a = NULL;
@@ -626,8 +615,8 @@ engine_accept(struct engine *e, const struct alert_input *in,
 	}
 	LIST_INSERT_HEAD(&e->alerts, a, link);
 	metrics_alert_accepted(e->metrics, in->drill);
-	log_info("alert %s: accepted from %s: %zu organisations, policy %s",
-		 id, operator_name, pl.n_orgs, a->policy.name);
+	log_info("alert %s: accepted from %s: %zu organisations, policy %s", id,
+		 operator_name, pl.n_orgs, a->policy.name);
 	*ret_id = strdup(id);
 	a = NULL;
 	if (*ret_id == NULL)
@@ -641,11 +630,10 @@ out:
 }
 
 /* Answers -EALREADY for a finished alert, -ENOENT for an unknown one. */
-static int
-cancel_finished(struct engine *e, const char *id)
+static int cancel_finished(struct engine *e, const char *id)
 {
-	sqlite3_stmt *st = store_stmt(e->store,
-				      "SELECT state FROM alerts WHERE id = ?");
+	sqlite3_stmt *st =
+		store_stmt(e->store, "SELECT state FROM alerts WHERE id = ?");
 	int rc;
 
 	if (st == NULL)
@@ -663,14 +651,13 @@ cancel_finished(struct engine *e, const char *id)
  * alert: one per (contact, method), from the store, since sent
  * deliveries are no longer in memory.
  */
-static int
-plan_cancel_notices(struct engine *e, struct rt_alert *a)
+static int plan_cancel_notices(struct engine *e, struct rt_alert *a)
 {
-	sqlite3_stmt *st = store_stmt(e->store,
-				      "SELECT DISTINCT org_id, contact_id,"
-				      " channel, address FROM deliveries"
-				      " WHERE alert_id = ? AND state = 'sent'"
-				      " AND kind = 'alert'");
+	sqlite3_stmt *st =
+		store_stmt(e->store, "SELECT DISTINCT org_id, contact_id,"
+				     " channel, address FROM deliveries"
+				     " WHERE alert_id = ? AND state = 'sent'"
+				     " AND kind = 'alert'");
 	struct planned *list = NULL;
 	size_t n = 0, cap = 0;
 	int r = 0, rc;
@@ -721,9 +708,8 @@ plan_cancel_notices(struct engine *e, struct rt_alert *a)
 	return r;
 }
 
-int
-engine_cancel(struct engine *e, const char *alert_id, bool notify,
-	      const char *operator_name)
+int engine_cancel(struct engine *e, const char *alert_id, bool notify,
+		  const char *operator_name)
 {
 	struct rt_alert *a = engine_alert_find(e, alert_id);
 	struct rt_delivery *d, *next;

@@ -8,9 +8,8 @@
 
 #include "dispatcher/planner.h"
 
-int
-planner_expand(const struct directory *d, char *const *targets,
-	       size_t n_targets, struct plan *plan, struct alert_error *err)
+int planner_expand(const struct directory *d, char *const *targets,
+		   size_t n_targets, struct plan *plan, struct alert_error *err)
 {
 	size_t cap = 0;
 	bool *taken = calloc(d->n_orgs ? d->n_orgs : 1, sizeof(*taken));
@@ -44,8 +43,8 @@ planner_expand(const struct directory *d, char *const *targets,
 			taken[i] = true;
 			if (plan->n_orgs == cap) {
 				size_t ncap = cap ? cap * 2 : 64;
-				const struct dir_org **a = realloc(
-					plan->orgs, ncap * sizeof(*a));
+				const struct dir_org **a =
+					realloc(plan->orgs, ncap * sizeof(*a));
 
 				if (a == NULL) {
 					r = -ENOMEM;
@@ -71,7 +70,8 @@ planner_expand(const struct directory *d, char *const *targets,
 						    tg + 4);
 			else
 				r = alert_error_set(err, 400, "targets",
-						    "unknown target \"%s\"", tg);
+						    "unknown target \"%s\"",
+						    tg);
 		}
 	}
 	free(taken);
@@ -82,8 +82,8 @@ planner_expand(const struct directory *d, char *const *targets,
 	return 0;
 }
 
-static const char *
-plan_reason(struct plan *p, const char *fmt, const char *a, const char *b)
+static const char *plan_reason(struct plan *p, const char *fmt, const char *a,
+			       const char *b)
 {
 	char buf[160], **arr;
 
@@ -108,8 +108,7 @@ struct cand {
 	const struct dir_method *m;
 };
 
-static int
-cand_cmp(const void *a, const void *b)
+static int cand_cmp(const void *a, const void *b)
 {
 	const struct cand *x = a, *y = b;
 
@@ -118,18 +117,16 @@ cand_cmp(const void *a, const void *b)
 	return x < y ? -1 : (x > y);
 }
 
-static int
-pd_cmp(const void *a, const void *b)
+static int pd_cmp(const void *a, const void *b)
 {
 	const struct plan_delivery *x = a, *y = b;
 
 	return (x->rank > y->rank) - (x->rank < y->rank);
 }
 
-int
-planner_plan(struct plan *plan, enum tlp tlp, unsigned role_mask,
-	     unsigned channel_mask,
-	     bool (*has_channel)(void *arg, enum dir_channel c), void *arg)
+int planner_plan(struct plan *plan, enum tlp tlp, unsigned role_mask,
+		 unsigned channel_mask,
+		 bool (*has_channel)(void *arg, enum dir_channel c), void *arg)
 {
 	size_t cap = 0, n_cand;
 	struct cand *cand = NULL;
@@ -189,26 +186,27 @@ planner_plan(struct plan *plan, enum tlp tlp, unsigned role_mask,
 			pd->rank = (int)(k * plan->n_orgs + oi);
 			if (m->max_tlp < tlp)
 				pd->skip_reason = plan_reason(
-					plan, "%s exceeds this method's limit %s",
+					plan,
+					"%s exceeds this method's limit %s",
 					tlp_label(tlp), tlp_label(m->max_tlp));
 			else if (!has_channel(arg, m->channel))
 				pd->skip_reason = plan_reason(
-					plan, "no channel \"%s\" is configured%s",
+					plan,
+					"no channel \"%s\" is configured%s",
 					dir_channel_name(m->channel), "");
 		}
 	}
 	free(cand);
 	if (r < 0)
 		return r;
-	qsort(plan->deliveries, plan->n_deliveries,
-	      sizeof(*plan->deliveries), pd_cmp);
+	qsort(plan->deliveries, plan->n_deliveries, sizeof(*plan->deliveries),
+	      pd_cmp);
 	for (size_t i = 0; i < plan->n_deliveries; i++)
 		plan->deliveries[i].rank = (int)i;
 	return 0;
 }
 
-void
-plan_free(struct plan *plan)
+void plan_free(struct plan *plan)
 {
 	free(plan->orgs);
 	free(plan->deliveries);

@@ -15,19 +15,20 @@
 #include "dispatcher/alert.h"
 
 struct plan_delivery {
-	size_t org;			/* index into plan->orgs */
+	size_t org;			   /* index into plan->orgs */
 	const struct dir_contact *contact; /* not owned: the directory's */
 	const struct dir_method *method;   /* not owned: the directory's */
-	const char *skip_reason;	/* NULL to send; else points into plan->reasons */
-	int rank;			/* send order: lower first */
+	const char
+		*skip_reason; /* NULL to send; else points into plan->reasons */
+	int rank;	      /* send order: lower first */
 };
 
 struct plan {
-	const struct dir_org **orgs;	/* owned array of directory pointers */
+	const struct dir_org **orgs; /* owned array of directory pointers */
 	size_t n_orgs;
 	struct plan_delivery *deliveries; /* owned array, by rank */
 	size_t n_deliveries;
-	char **reasons;			/* owned skip reason strings */
+	char **reasons; /* owned skip reason strings */
 	size_t n_reasons;
 };
 
@@ -53,8 +54,7 @@ int planner_expand(const struct directory *d, char *const *targets,
  */
 int planner_plan(struct plan *plan, enum tlp tlp, unsigned role_mask,
 		 unsigned channel_mask,
-		 bool (*has_channel)(void *arg, enum dir_channel c),
-		 void *arg);
+		 bool (*has_channel)(void *arg, enum dir_channel c), void *arg);
 
 /* Frees what the plan owns. */
 void plan_free(struct plan *plan);

@@ -19,8 +19,7 @@
 #include "dispatcher/engine_internal.h"
 #include "dispatcher/timefmt.h"
 
-static char *
-col(sqlite3_stmt *st, int i, bool *oom)
+static char *col(sqlite3_stmt *st, int i, bool *oom)
 {
 	const unsigned char *t = sqlite3_column_text(st, i);
 	char *p = strdup(t ? (const char *)t : "");
@@ -30,8 +29,7 @@ col(sqlite3_stmt *st, int i, bool *oom)
 	return p;
 }
 
-static const char *
-text(sqlite3_stmt *st, int i)
+static const char *text(sqlite3_stmt *st, int i)
 {
 	const unsigned char *t = sqlite3_column_text(st, i);
 
@@ -39,8 +37,7 @@ text(sqlite3_stmt *st, int i)
 }
 
 /* States are static strings in memory: map a stored one to its constant. */
-static const char *
-org_state(const char *s)
+static const char *org_state(const char *s)
 {
 	static const char *const states[] = {
 		"pending",     "notified",  "escalated", "acknowledged",
@@ -53,8 +50,7 @@ org_state(const char *s)
 	return "pending";
 }
 
-static int
-load_alerts(struct engine *e)
+static int load_alerts(struct engine *e)
 {
 	sqlite3_stmt *st = store_stmt(
 		e->store,
@@ -95,8 +91,7 @@ load_alerts(struct engine *e)
 	return rc == SQLITE_DONE ? 0 : -EIO;
 }
 
-static int
-add_id(char ***ids, size_t *n, const char *id)
+static int add_id(char ***ids, size_t *n, const char *id)
 {
 	char **a = realloc(*ids, (*n + 1) * sizeof(*a));
 
@@ -109,8 +104,7 @@ add_id(char ***ids, size_t *n, const char *id)
 	return 0;
 }
 
-static struct rt_org *
-org_by_id(struct rt_alert *a, const char *id)
+static struct rt_org *org_by_id(struct rt_alert *a, const char *id)
 {
 	for (size_t i = 0; i < a->n_orgs; i++)
 		if (strcmp(a->orgs[i].org_id, id) == 0)
@@ -119,8 +113,7 @@ org_by_id(struct rt_alert *a, const char *id)
 }
 
 /* The organisations, their steps, who was reached and who confirmed. */
-static int
-load_orgs(struct engine *e, struct rt_alert *a)
+static int load_orgs(struct engine *e, struct rt_alert *a)
 {
 	sqlite3_stmt *st;
 	bool oom = false;
@@ -165,11 +158,12 @@ load_orgs(struct engine *e, struct rt_alert *a)
 		return -ENOMEM;
 
 	/* Reached: a sendable alert delivery was planned to the contact. */
-	st = store_stmt(e->store,
-			"SELECT org_id, contact_id, step,"
-			" count(*) FILTER (WHERE state = 'sent')"
-			" FROM deliveries WHERE alert_id = ? AND kind = 'alert'"
-			" AND state != 'skipped' GROUP BY org_id, contact_id, step");
+	st = store_stmt(
+		e->store,
+		"SELECT org_id, contact_id, step,"
+		" count(*) FILTER (WHERE state = 'sent')"
+		" FROM deliveries WHERE alert_id = ? AND kind = 'alert'"
+		" AND state != 'skipped' GROUP BY org_id, contact_id, step");
 	if (st == NULL)
 		return -EIO;
 	sqlite3_bind_text(st, 1, a->id, -1, SQLITE_TRANSIENT);
@@ -181,8 +175,8 @@ load_orgs(struct engine *e, struct rt_alert *a)
 			continue;
 		for (size_t i = 0; i < o->n_targeted && !seen; i++)
 			seen = strcmp(o->targeted[i], text(st, 1)) == 0;
-		if (!seen && add_id(&o->targeted, &o->n_targeted,
-				    text(st, 1)) < 0)
+		if (!seen &&
+		    add_id(&o->targeted, &o->n_targeted, text(st, 1)) < 0)
 			return -ENOMEM;
 		o->sent += (size_t)sqlite3_column_int(st, 3);
 		if (sqlite3_column_int(st, 2) == o->step)
@@ -190,8 +184,9 @@ load_orgs(struct engine *e, struct rt_alert *a)
 	}
 	sqlite3_reset(st);
 
-	st = store_stmt(e->store, "SELECT org_id, contact_id FROM ack_tokens"
-				  " WHERE alert_id = ? AND confirmed_at IS NOT NULL");
+	st = store_stmt(e->store,
+			"SELECT org_id, contact_id FROM ack_tokens"
+			" WHERE alert_id = ? AND confirmed_at IS NOT NULL");
 	if (st == NULL)
 		return -EIO;
 	sqlite3_bind_text(st, 1, a->id, -1, SQLITE_TRANSIENT);
@@ -218,8 +213,8 @@ load_orgs(struct engine *e, struct rt_alert *a)
 }
 
 /* Loads one alert's unfinished deliveries and queues them in rank order. */
-static int
-load_deliveries(struct engine *e, struct rt_alert *a, size_t *ret_count)
+static int load_deliveries(struct engine *e, struct rt_alert *a,
+			   size_t *ret_count)
 {
 	sqlite3_stmt *st = store_stmt(
 		e->store,
@@ -266,7 +261,8 @@ load_deliveries(struct engine *e, struct rt_alert *a, size_t *ret_count)
 			if (escalation_duty_text(a, &d->title, &d->body) < 0)
 				oom = true;
 		} else {
-			d->kind = strcmp(kind, "cancel") == 0 ? "cancel" : "alert";
+			d->kind = strcmp(kind, "cancel") == 0 ? "cancel"
+							      : "alert";
 			d->org = org_by_id(a, text(st, 1));
 		}
 		if (oom || d->org == NULL) {
@@ -277,17 +273,18 @@ load_deliveries(struct engine *e, struct rt_alert *a, size_t *ret_count)
 		}
 		if (c == NULL) {
 			/* Its channel left the config: nothing can send it. */
-			writer_delivery_state(e->writer, d->id, "failed",
-					      d->attempts, -1,
-					      "its channel is no longer configured",
-					      -1, NULL, NULL);
+			writer_delivery_state(
+				e->writer, d->id, "failed", d->attempts, -1,
+				"its channel is no longer configured", -1, NULL,
+				NULL);
 			engine_delivery_free(d);
 			continue;
 		}
 		if (strcmp(d->kind, "alert") == 0) {
 			char token[33];
 
-			ack_token(e, a->id, d->org->org_id, d->contact_id, token);
+			ack_token(e, a->id, d->org->org_id, d->contact_id,
+				  token);
 			if (asprintf(&d->ack_url, "%s/ack/%s",
 				     e->config->public_url, token) < 0) {
 				d->ack_url = NULL;
@@ -323,8 +320,7 @@ load_deliveries(struct engine *e, struct rt_alert *a, size_t *ret_count)
 	return rc == SQLITE_DONE ? 0 : -EIO;
 }
 
-int
-recovery_load(struct engine *e)
+int recovery_load(struct engine *e)
 {
 	struct rt_alert *a, *next;
 	size_t count = 0, alerts = 0;

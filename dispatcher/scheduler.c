@@ -23,24 +23,19 @@
 #include "policies/retry.h"
 
 static const char *const dstate_names[] = {
-	[DSTATE_QUEUED] = "queued",
-	[DSTATE_SENDING] = "sending",
-	[DSTATE_RETRY_WAIT] = "retry_wait",
-	[DSTATE_SENT] = "sent",
-	[DSTATE_FAILED] = "failed",
-	[DSTATE_SKIPPED] = "skipped",
+	[DSTATE_QUEUED] = "queued",	    [DSTATE_SENDING] = "sending",
+	[DSTATE_RETRY_WAIT] = "retry_wait", [DSTATE_SENT] = "sent",
+	[DSTATE_FAILED] = "failed",	    [DSTATE_SKIPPED] = "skipped",
 	[DSTATE_CANCELLED] = "cancelled",
 };
 
-const char *
-dstate_name(enum dstate s)
+const char *dstate_name(enum dstate s)
 {
 	return dstate_names[s];
 }
 
 /* Jitter needs spread, not secrecy: xorshift64*, seeded from getrandom. */
-static double
-random01(void)
+static double random01(void)
 {
 	static uint64_t x;
 
@@ -52,14 +47,12 @@ random01(void)
 	return (double)((x * 0x2545F4914F6CDD1Dull) >> 11) / 9007199254740992.0;
 }
 
-static void
-pump_later(struct rt_channel *c)
+static void pump_later(struct rt_channel *c)
 {
 	event_active(c->pump_ev, 0, 0);
 }
 
-static void
-retry_due_cb(evutil_socket_t fd, short what, void *arg)
+static void retry_due_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct rt_delivery *d = arg;
 
@@ -72,8 +65,7 @@ retry_due_cb(evutil_socket_t fd, short what, void *arg)
 	pump_later(d->ch);
 }
 
-void
-sched_enqueue(struct rt_delivery *d, int64_t next_at)
+void sched_enqueue(struct rt_delivery *d, int64_t next_at)
 {
 	struct rt_channel *c = d->ch;
 	int64_t now = time_now_ms();
@@ -83,7 +75,8 @@ sched_enqueue(struct rt_delivery *d, int64_t next_at)
 		int64_t wait = next_at - now;
 
 		if (d->timer == NULL) {
-			d->timer = evtimer_new(c->engine->base, retry_due_cb, d);
+			d->timer =
+				evtimer_new(c->engine->base, retry_due_cb, d);
 			if (d->timer == NULL) {
 				/* No memory for a timer: retry at once instead. */
 				goto ready;
@@ -103,8 +96,7 @@ ready:
 	pump_later(c);
 }
 
-static const char *
-outcome_name(enum channel_status s)
+static const char *outcome_name(enum channel_status s)
 {
 	switch (s) {
 	case CHANNEL_OK:
@@ -119,8 +111,7 @@ outcome_name(enum channel_status s)
 	return "unknown";
 }
 
-static enum metrics_outcome
-outcome_metric(enum channel_status s)
+static enum metrics_outcome outcome_metric(enum channel_status s)
 {
 	switch (s) {
 	case CHANNEL_OK:
@@ -135,8 +126,7 @@ outcome_metric(enum channel_status s)
 	return METRICS_CANCELLED;
 }
 
-void
-sched_settle(struct rt_delivery *d)
+void sched_settle(struct rt_delivery *d)
 {
 	struct rt_alert *a = d->alert;
 	struct rt_org *o = d->org;
@@ -157,9 +147,8 @@ sched_settle(struct rt_delivery *d)
 	escalation_maybe_release(e, a);
 }
 
-static void
-finish(struct rt_delivery *d, enum dstate state, const char *error,
-       const char *reason, int64_t sent_at, const char *gateway_id)
+static void finish(struct rt_delivery *d, enum dstate state, const char *error,
+		   const char *reason, int64_t sent_at, const char *gateway_id)
 {
 	struct engine *e = d->ch->engine;
 
@@ -169,8 +158,7 @@ finish(struct rt_delivery *d, enum dstate state, const char *error,
 	sched_settle(d);
 }
 
-static void
-on_done(void *arg, const struct channel_outcome *o)
+static void on_done(void *arg, const struct channel_outcome *o)
 {
 	struct rt_delivery *d = arg;
 	struct rt_channel *c = d->ch;
@@ -224,8 +212,8 @@ on_done(void *arg, const struct channel_outcome *o)
 		finish(d, DSTATE_CANCELLED, NULL, "cancelled", -1, NULL);
 		return;
 	case CHANNEL_PERMFAIL:
-		log_warnx("alert %s delivery %s: failed to %s via %s: %s", a->id,
-			  d->id, d->address, c->ch.name, detail);
+		log_warnx("alert %s delivery %s: failed to %s via %s: %s",
+			  a->id, d->id, d->address, c->ch.name, detail);
 		engine_event(e, a, c->ch.name, "failed", d->org->org_id, d->id,
 			     "permanent: %s", detail);
 		finish(d, DSTATE_FAILED, detail, NULL, -1, NULL);
@@ -233,8 +221,7 @@ on_done(void *arg, const struct channel_outcome *o)
 	case CHANNEL_TEMPFAIL:
 		break;
 	}
-	if (strcmp(d->kind, "alert") == 0 &&
-	    (a->cancelled || d->org->closed)) {
+	if (strcmp(d->kind, "alert") == 0 && (a->cancelled || d->org->closed)) {
 		/* Nobody needs it any more: the alert or the org is closed. */
 		finish(d, DSTATE_CANCELLED, detail,
 		       a->cancelled ? "cancelled" : d->org->state, -1, NULL);
@@ -257,9 +244,10 @@ on_done(void *arg, const struct channel_outcome *o)
 		int64_t next = now + (int64_t)llround(delay * 1000.0);
 
 		snprintf(word, sizeof(word), "%.1fs", delay);
-		log_info("alert %s delivery %s: retry %d to %s via %s in %s: %s",
-			 a->id, d->id, d->attempts + 1, d->address, c->ch.name,
-			 word, detail);
+		log_info(
+			"alert %s delivery %s: retry %d to %s via %s in %s: %s",
+			a->id, d->id, d->attempts + 1, d->address, c->ch.name,
+			word, detail);
 		writer_delivery_state(e->writer, d->id, "retry_wait",
 				      d->attempts, next, detail, -1, NULL,
 				      NULL);
@@ -270,8 +258,7 @@ on_done(void *arg, const struct channel_outcome *o)
 	}
 }
 
-static void
-start_send(struct rt_delivery *d)
+static void start_send(struct rt_delivery *d)
 {
 	struct rt_channel *c = d->ch;
 	struct engine *e = c->engine;
@@ -296,8 +283,7 @@ start_send(struct rt_delivery *d)
 }
 
 /* Refills the token bucket; true when a send may start now. */
-static bool
-rate_take(struct rt_channel *c, int64_t now)
+static bool rate_take(struct rt_channel *c, int64_t now)
 {
 	double rate = c->cfg->max_rate, burst;
 
@@ -314,8 +300,7 @@ rate_take(struct rt_channel *c, int64_t now)
 	return true;
 }
 
-static void
-pump_cb(evutil_socket_t fd, short what, void *arg)
+static void pump_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct rt_channel *c = arg;
 	struct engine *e = c->engine;
@@ -328,9 +313,9 @@ pump_cb(evutil_socket_t fd, short what, void *arg)
 
 		if (!rate_take(c, time_now_ms())) {
 			double wait = (1 - c->tokens) / c->cfg->max_rate;
-			struct timeval tv = {(time_t)wait,
-					     (suseconds_t)((wait - (time_t)wait) *
-							   1e6)};
+			struct timeval tv = {
+				(time_t)wait,
+				(suseconds_t)((wait - (time_t)wait) * 1e6)};
 
 			event_add(c->pump_ev, &tv);
 			return;
@@ -347,8 +332,7 @@ pump_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-void
-sched_cancel_delivery(struct rt_delivery *d, const char *reason)
+void sched_cancel_delivery(struct rt_delivery *d, const char *reason)
 {
 	struct rt_channel *c = d->ch;
 
@@ -372,8 +356,7 @@ sched_cancel_delivery(struct rt_delivery *d, const char *reason)
 	finish(d, DSTATE_CANCELLED, NULL, reason, -1, NULL);
 }
 
-int
-sched_channel_init(struct engine *e, struct rt_channel *c)
+int sched_channel_init(struct engine *e, struct rt_channel *c)
 {
 	c->engine = e;
 	TAILQ_INIT(&c->first);
@@ -384,8 +367,7 @@ sched_channel_init(struct engine *e, struct rt_channel *c)
 	return c->pump_ev ? 0 : -ENOMEM;
 }
 
-void
-sched_channel_fini(struct rt_channel *c)
+void sched_channel_fini(struct rt_channel *c)
 {
 	if (c->pump_ev)
 		event_free(c->pump_ev);

@@ -17,13 +17,13 @@
 #define STMT_CACHE_MAX 64
 
 struct stmt_entry {
-	const char *sql;	/* not owned: callers pass string literals */
-	sqlite3_stmt *stmt;	/* owned */
+	const char *sql;    /* not owned: callers pass string literals */
+	sqlite3_stmt *stmt; /* owned */
 };
 
 struct store {
-	sqlite3 *db;		/* owned */
-	char *path;		/* owned */
+	sqlite3 *db; /* owned */
+	char *path;  /* owned */
 	struct stmt_entry cache[STMT_CACHE_MAX];
 	int n_cache;
 };
@@ -82,11 +82,11 @@ static const char *const migrations[] = {
 	"  severity TEXT NOT NULL,"
 	"  tlp TEXT NOT NULL,"
 	"  drill INTEGER NOT NULL,"
-	"  targets TEXT NOT NULL,"	/* JSON array as given */
-	"  policy TEXT,"		/* chosen policy name */
-	"  policy_json TEXT,"		/* its snapshot at acceptance */
+	"  targets TEXT NOT NULL," /* JSON array as given */
+	"  policy TEXT,"	   /* chosen policy name */
+	"  policy_json TEXT,"	   /* its snapshot at acceptance */
 	"  mode TEXT NOT NULL DEFAULT 'normal',"
-	"  state TEXT NOT NULL,"	/* active, completed, cancelled */
+	"  state TEXT NOT NULL," /* active, completed, cancelled */
 	"  created_at INTEGER NOT NULL,"
 	"  created_by TEXT NOT NULL,"
 	"  finished_at INTEGER"
@@ -97,9 +97,9 @@ static const char *const migrations[] = {
 	"  org_id TEXT NOT NULL,"
 	"  org_name TEXT NOT NULL,"
 	"  position INTEGER NOT NULL,"
-	"  state TEXT NOT NULL,"	/* pending, notified, escalated, ... */
+	"  state TEXT NOT NULL," /* pending, notified, escalated, ... */
 	"  step INTEGER NOT NULL DEFAULT -1," /* last step planned */
-	"  next_at INTEGER,"		/* when the policy looks again */
+	"  next_at INTEGER,"		      /* when the policy looks again */
 	"  acknowledged_at INTEGER,"
 	"  acknowledged_by TEXT,"
 	"  response TEXT,"
@@ -108,7 +108,7 @@ static const char *const migrations[] = {
 	"  PRIMARY KEY (alert_id, org_id)"
 	");"
 	"CREATE TABLE deliveries ("
-	"  id TEXT PRIMARY KEY,"		/* the idempotency key */
+	"  id TEXT PRIMARY KEY," /* the idempotency key */
 	"  alert_id TEXT NOT NULL REFERENCES alerts(id),"
 	"  org_id TEXT NOT NULL,"
 	"  contact_id TEXT NOT NULL,"
@@ -118,11 +118,11 @@ static const char *const migrations[] = {
 	"  address TEXT NOT NULL,"
 	"  charset TEXT NOT NULL,"
 	"  step INTEGER NOT NULL DEFAULT 0,"
-	"  rank INTEGER NOT NULL,"		/* send order: fairness */
+	"  rank INTEGER NOT NULL," /* send order: fairness */
 	"  state TEXT NOT NULL,"
-	"  reason TEXT,"			/* why skipped or cancelled */
+	"  reason TEXT," /* why skipped or cancelled */
 	"  attempts INTEGER NOT NULL DEFAULT 0,"
-	"  next_at INTEGER,"			/* retry_wait: when */
+	"  next_at INTEGER," /* retry_wait: when */
 	"  last_error TEXT,"
 	"  sent_at INTEGER,"
 	"  gateway_id TEXT"
@@ -135,8 +135,8 @@ static const char *const migrations[] = {
 	"  n INTEGER NOT NULL,"
 	"  started_at INTEGER NOT NULL,"
 	"  ended_at INTEGER NOT NULL,"
-	"  outcome TEXT NOT NULL,"	/* ok, tempfail, permfail, cancelled */
-	"  code INTEGER,"		/* SMTP code or HTTP status */
+	"  outcome TEXT NOT NULL," /* ok, tempfail, permfail, cancelled */
+	"  code INTEGER,"	   /* SMTP code or HTTP status */
 	"  detail TEXT,"
 	"  gateway_id TEXT,"
 	"  PRIMARY KEY (delivery_id, n)"
@@ -150,7 +150,7 @@ static const char *const migrations[] = {
 	"  org_id TEXT,"
 	"  delivery_id TEXT,"
 	"  detail TEXT,"
-	"  prev_hash TEXT NOT NULL,"	/* hash of the alert's previous row */
+	"  prev_hash TEXT NOT NULL," /* hash of the alert's previous row */
 	"  hash TEXT NOT NULL,"
 	"  PRIMARY KEY (alert_id, seq)"
 	");",
@@ -160,10 +160,10 @@ static const char *const migrations[] = {
 	 * answer (the first confirmation time stays).
 	 */
 	"CREATE TABLE ack_tokens ("
-	"  token_hash TEXT PRIMARY KEY,"	/* hex SHA-256 of the token */
+	"  token_hash TEXT PRIMARY KEY," /* hex SHA-256 of the token */
 	"  alert_id TEXT NOT NULL REFERENCES alerts(id),"
 	"  org_id TEXT NOT NULL,"
-	"  position INTEGER NOT NULL,"		/* the org's in alert_orgs */
+	"  position INTEGER NOT NULL," /* the org's in alert_orgs */
 	"  contact_id TEXT NOT NULL,"
 	"  contact_name TEXT NOT NULL,"
 	"  language TEXT NOT NULL,"
@@ -181,20 +181,17 @@ static const char *const migrations[] = {
 	"CREATE INDEX alerts_created ON alerts(created_at);",
 };
 
-int
-store_schema_version(void)
+int store_schema_version(void)
 {
 	return (int)(sizeof(migrations) / sizeof(migrations[0]));
 }
 
-sqlite3 *
-store_db(struct store *s)
+sqlite3 *store_db(struct store *s)
 {
 	return s->db;
 }
 
-int
-store_exec(struct store *s, const char *sql)
+int store_exec(struct store *s, const char *sql)
 {
 	char *err = NULL;
 
@@ -206,27 +203,23 @@ store_exec(struct store *s, const char *sql)
 	return 0;
 }
 
-int
-store_begin(struct store *s)
+int store_begin(struct store *s)
 {
 	return store_exec(s, "BEGIN IMMEDIATE");
 }
 
-int
-store_commit(struct store *s)
+int store_commit(struct store *s)
 {
 	return store_exec(s, "COMMIT");
 }
 
-void
-store_rollback(struct store *s)
+void store_rollback(struct store *s)
 {
 	if (!sqlite3_get_autocommit(s->db))
 		store_exec(s, "ROLLBACK");
 }
 
-sqlite3_stmt *
-store_stmt(struct store *s, const char *sql)
+sqlite3_stmt *store_stmt(struct store *s, const char *sql)
 {
 	sqlite3_stmt *stmt;
 
@@ -238,8 +231,8 @@ store_stmt(struct store *s, const char *sql)
 			return s->cache[i].stmt;
 		}
 	}
-	if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
-			       &stmt, NULL) != SQLITE_OK) {
+	if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt,
+			       NULL) != SQLITE_OK) {
 		log_warnx("%s: %s", s->path, sqlite3_errmsg(s->db));
 		return NULL;
 	}
@@ -256,14 +249,13 @@ store_stmt(struct store *s, const char *sql)
 	return stmt;
 }
 
-static int
-store_user_version(struct store *s, int *ret)
+static int store_user_version(struct store *s, int *ret)
 {
 	sqlite3_stmt *stmt;
 	int r = -EIO;
 
-	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &stmt,
-			       NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &stmt, NULL) !=
+	    SQLITE_OK)
 		return -EIO;
 	if (sqlite3_step(stmt) == SQLITE_ROW) {
 		*ret = sqlite3_column_int(stmt, 0);
@@ -273,8 +265,7 @@ store_user_version(struct store *s, int *ret)
 	return r;
 }
 
-static int
-store_migrate(struct store *s)
+static int store_migrate(struct store *s)
 {
 	int version, target = store_schema_version();
 	char sql[64];
@@ -304,8 +295,7 @@ fail:
 }
 
 /* Creates the parent directory of path when it does not exist (one level). */
-static int
-store_make_parent(const char *path)
+static int store_make_parent(const char *path)
 {
 	char *copy = strdup(path), *dir;
 	int r = 0;
@@ -319,8 +309,7 @@ store_make_parent(const char *path)
 	return r;
 }
 
-int
-store_open(const char *path, struct store **ret)
+int store_open(const char *path, struct store **ret)
 {
 	struct store *s;
 	int r;
@@ -368,8 +357,7 @@ fail:
 	return r;
 }
 
-void
-store_close(struct store *s)
+void store_close(struct store *s)
 {
 	if (s == NULL)
 		return;

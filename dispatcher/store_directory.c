@@ -11,16 +11,14 @@
 #include "common/log.h"
 #include "dispatcher/store.h"
 
-static int
-bind_text(sqlite3_stmt *st, int i, const char *s)
+static int bind_text(sqlite3_stmt *st, int i, const char *s)
 {
 	if (s == NULL)
 		return sqlite3_bind_null(st, i);
 	return sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
 }
 
-static int
-step_done(struct store *s, sqlite3_stmt *st)
+static int step_done(struct store *s, sqlite3_stmt *st)
 {
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		log_warnx("store: %s", sqlite3_errmsg(store_db(s)));
@@ -29,8 +27,7 @@ step_done(struct store *s, sqlite3_stmt *st)
 	return 0;
 }
 
-static int
-org_exists(struct store *s, const char *id, bool *ret)
+static int org_exists(struct store *s, const char *id, bool *ret)
 {
 	sqlite3_stmt *st = store_stmt(s, "SELECT 1 FROM orgs WHERE id = ?");
 
@@ -49,9 +46,8 @@ org_exists(struct store *s, const char *id, bool *ret)
 	}
 }
 
-static int
-write_org(struct store *s, const struct dir_org *o,
-	  struct store_import_stats *stats)
+static int write_org(struct store *s, const struct dir_org *o,
+		     struct store_import_stats *stats)
 {
 	sqlite3_stmt *st;
 	char hours[64];
@@ -72,13 +68,14 @@ write_org(struct store *s, const struct dir_org *o,
 		stats->orgs_added++;
 	}
 	dir_hours_format(&o->hours, hours, sizeof(hours));
-	st = store_stmt(s, "INSERT INTO orgs (id, name, name_en, sector, kind,"
-			   " parent, hours, timezone)"
-			   " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-			   " ON CONFLICT (id) DO UPDATE SET name = excluded.name,"
-			   " name_en = excluded.name_en, sector = excluded.sector,"
-			   " kind = excluded.kind, parent = excluded.parent,"
-			   " hours = excluded.hours, timezone = excluded.timezone");
+	st = store_stmt(
+		s, "INSERT INTO orgs (id, name, name_en, sector, kind,"
+		   " parent, hours, timezone)"
+		   " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+		   " ON CONFLICT (id) DO UPDATE SET name = excluded.name,"
+		   " name_en = excluded.name_en, sector = excluded.sector,"
+		   " kind = excluded.kind, parent = excluded.parent,"
+		   " hours = excluded.hours, timezone = excluded.timezone");
 	if (st == NULL)
 		return -EIO;
 	bind_text(st, 1, o->id);
@@ -95,8 +92,9 @@ write_org(struct store *s, const struct dir_org *o,
 	for (size_t i = 0; i < o->n_contacts; i++) {
 		const struct dir_contact *c = &o->contacts[i];
 
-		st = store_stmt(s, "INSERT INTO contacts (org_id, id, name, role,"
-				   " language, position) VALUES (?, ?, ?, ?, ?, ?)");
+		st = store_stmt(
+			s, "INSERT INTO contacts (org_id, id, name, role,"
+			   " language, position) VALUES (?, ?, ?, ?, ?, ?)");
 		if (st == NULL)
 			return -EIO;
 		bind_text(st, 1, o->id);
@@ -111,10 +109,11 @@ write_org(struct store *s, const struct dir_org *o,
 		for (size_t k = 0; k < c->n_methods; k++) {
 			const struct dir_method *m = &c->methods[k];
 
-			st = store_stmt(s, "INSERT INTO methods (org_id, contact_id,"
-					   " position, channel, address, max_tlp,"
-					   " charset, ord)"
-					   " VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+			st = store_stmt(
+				s, "INSERT INTO methods (org_id, contact_id,"
+				   " position, channel, address, max_tlp,"
+				   " charset, ord)"
+				   " VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
 			if (st == NULL)
 				return -EIO;
 			bind_text(st, 1, o->id);
@@ -134,18 +133,19 @@ write_org(struct store *s, const struct dir_org *o,
 }
 
 /* With --replace: removes the organisations that d does not hold. */
-static int
-remove_others(struct store *s, const struct directory *d,
-	      struct store_import_stats *stats)
+static int remove_others(struct store *s, const struct directory *d,
+			 struct store_import_stats *stats)
 {
 	sqlite3_stmt *st;
 	int r;
 
-	if (store_exec(s, "CREATE TEMP TABLE IF NOT EXISTS import_keep"
-			  " (id TEXT PRIMARY KEY); DELETE FROM import_keep") < 0)
+	if (store_exec(s,
+		       "CREATE TEMP TABLE IF NOT EXISTS import_keep"
+		       " (id TEXT PRIMARY KEY); DELETE FROM import_keep") < 0)
 		return -EIO;
 	for (size_t i = 0; i < d->n_orgs; i++) {
-		st = store_stmt(s, "INSERT OR IGNORE INTO import_keep VALUES (?)");
+		st = store_stmt(s,
+				"INSERT OR IGNORE INTO import_keep VALUES (?)");
 		if (st == NULL)
 			return -EIO;
 		bind_text(st, 1, d->orgs[i].id);
@@ -162,9 +162,8 @@ remove_others(struct store *s, const struct directory *d,
 	return r;
 }
 
-int
-store_directory_import(struct store *s, const struct directory *d,
-		       bool replace, struct store_import_stats *ret_stats)
+int store_directory_import(struct store *s, const struct directory *d,
+			   bool replace, struct store_import_stats *ret_stats)
 {
 	struct store_import_stats stats = {0};
 
@@ -185,24 +184,21 @@ fail:
 	return -EIO;
 }
 
-static char *
-col_dup(sqlite3_stmt *st, int i)
+static char *col_dup(sqlite3_stmt *st, int i)
 {
 	const unsigned char *t = sqlite3_column_text(st, i);
 
 	return t ? strdup((const char *)t) : NULL;
 }
 
-static const char *
-col_text(sqlite3_stmt *st, int i)
+static const char *col_text(sqlite3_stmt *st, int i)
 {
 	const unsigned char *t = sqlite3_column_text(st, i);
 
 	return t ? (const char *)t : "";
 }
 
-static int
-load_orgs(struct store *s, const char *sector, struct directory *d)
+static int load_orgs(struct store *s, const char *sector, struct directory *d)
 {
 	sqlite3_stmt *st;
 	int rc;
@@ -235,8 +231,7 @@ load_orgs(struct store *s, const char *sector, struct directory *d)
 	return rc == SQLITE_DONE ? 0 : -EIO;
 }
 
-static int
-load_contacts(struct store *s, struct dir_org *o)
+static int load_contacts(struct store *s, struct dir_org *o)
 {
 	sqlite3_stmt *st;
 	int rc;
@@ -291,9 +286,8 @@ load_contacts(struct store *s, struct dir_org *o)
 	return rc == SQLITE_DONE ? 0 : -EIO;
 }
 
-int
-store_directory_load(struct store *s, const char *sector,
-		     struct directory *ret)
+int store_directory_load(struct store *s, const char *sector,
+			 struct directory *ret)
 {
 	struct directory d = {0};
 	int r;

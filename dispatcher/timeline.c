@@ -11,18 +11,17 @@
 #include "common/log.h"
 #include "dispatcher/timeline.h"
 
-#define ZERO_HASH "0000000000000000000000000000000000000000000000000000000000000000"
+#define ZERO_HASH                                                              \
+	"0000000000000000000000000000000000000000000000000000000000000000"
 
-void
-timeline_head_init(struct timeline_head *h)
+void timeline_head_init(struct timeline_head *h)
 {
 	h->seq = 0;
 	memcpy(h->hash, ZERO_HASH, sizeof(h->hash));
 }
 
-int
-timeline_head_load(struct store *s, const char *alert_id,
-		   struct timeline_head *ret)
+int timeline_head_load(struct store *s, const char *alert_id,
+		       struct timeline_head *ret)
 {
 	sqlite3_stmt *st = store_stmt(s, "SELECT seq, hash FROM events"
 					 " WHERE alert_id = ?"
@@ -45,8 +44,7 @@ timeline_head_load(struct store *s, const char *alert_id,
 	return rc == SQLITE_DONE ? 0 : -EIO;
 }
 
-static void
-field(struct buf *b, const char *s)
+static void field(struct buf *b, const char *s)
 {
 	/* Length-prefixed, and NULL distinct from "". */
 	if (s == NULL)
@@ -55,11 +53,10 @@ field(struct buf *b, const char *s)
 		buf_printf(b, "%zu:%s", strlen(s), s);
 }
 
-void
-timeline_hash(const char *prev_hash, const char *alert_id, int64_t seq,
-	      int64_t at, const char *actor, const char *kind,
-	      const char *org_id, const char *delivery_id, const char *detail,
-	      char hex[65])
+void timeline_hash(const char *prev_hash, const char *alert_id, int64_t seq,
+		   int64_t at, const char *actor, const char *kind,
+		   const char *org_id, const char *delivery_id,
+		   const char *detail, char hex[65])
 {
 	struct buf b = {0};
 
@@ -75,11 +72,10 @@ timeline_hash(const char *prev_hash, const char *alert_id, int64_t seq,
 	buf_free(&b);
 }
 
-void
-timeline_append(struct writer *w, struct timeline_head *head,
-		const char *alert_id, int64_t at, const char *actor,
-		const char *kind, const char *org_id, const char *delivery_id,
-		const char *detail)
+void timeline_append(struct writer *w, struct timeline_head *head,
+		     const char *alert_id, int64_t at, const char *actor,
+		     const char *kind, const char *org_id,
+		     const char *delivery_id, const char *detail)
 {
 	char hash[65];
 	int64_t seq = head->seq + 1;
@@ -92,11 +88,10 @@ timeline_append(struct writer *w, struct timeline_head *head,
 	memcpy(head->hash, hash, sizeof(hash));
 }
 
-int
-timeline_insert(struct store *s, struct timeline_head *head,
-		const char *alert_id, int64_t at, const char *actor,
-		const char *kind, const char *org_id, const char *delivery_id,
-		const char *detail)
+int timeline_insert(struct store *s, struct timeline_head *head,
+		    const char *alert_id, int64_t at, const char *actor,
+		    const char *kind, const char *org_id,
+		    const char *delivery_id, const char *detail)
 {
 	char hash[65];
 	int64_t seq = head->seq + 1;
@@ -128,14 +123,12 @@ timeline_insert(struct store *s, struct timeline_head *head,
 	return 0;
 }
 
-static const char *
-text(sqlite3_stmt *st, int i)
+static const char *text(sqlite3_stmt *st, int i)
 {
 	return (const char *)sqlite3_column_text(st, i);
 }
 
-int
-timeline_verify(struct store *s, const char *alert_id, int64_t *ret_bad_seq)
+int timeline_verify(struct store *s, const char *alert_id, int64_t *ret_bad_seq)
 {
 	sqlite3_stmt *st = store_stmt(s, "SELECT seq, at, actor, kind, org_id,"
 					 " delivery_id, detail, prev_hash, hash"

@@ -15,8 +15,8 @@
 
 /* Where an alert's chain stands: the last row's number and hash. */
 struct timeline_head {
-	int64_t seq;		/* last row written, 0 before the first */
-	char hash[65];		/* its hash; 64 zeros before the first */
+	int64_t seq;   /* last row written, 0 before the first */
+	char hash[65]; /* its hash; 64 zeros before the first */
 };
 
 /* The head of a new alert's chain. */

@@ -32,31 +32,29 @@ struct waiter {
 /* One queued change; which fields count depends on kind. */
 struct op {
 	enum op_kind kind;
-	char *s[8];		/* owned strings, meaning per kind */
-	int64_t t[4];		/* times / numbers, meaning per kind */
+	char *s[8];   /* owned strings, meaning per kind */
+	int64_t t[4]; /* times / numbers, meaning per kind */
 	int i[2];
 };
 
 struct writer {
-	struct store *store;	/* not owned */
-	struct event *ev;	/* owned; the flush */
-	struct op *ops;		/* owned array */
+	struct store *store; /* not owned */
+	struct event *ev;    /* owned; the flush */
+	struct op *ops;	     /* owned array */
 	size_t n, cap;
-	struct waiter *waiters;	/* owned array: called after the next commit */
+	struct waiter *waiters; /* owned array: called after the next commit */
 	size_t n_waiters, cap_waiters;
-	int failed;		/* consecutive failed flushes */
+	int failed; /* consecutive failed flushes */
 };
 
-static void
-writer_cb(evutil_socket_t fd, short what, void *arg)
+static void writer_cb(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
 	writer_flush(arg);
 }
 
-struct writer *
-writer_new(struct event_base *base, struct store *s)
+struct writer *writer_new(struct event_base *base, struct store *s)
 {
 	struct writer *w = calloc(1, sizeof(*w));
 
@@ -71,15 +69,13 @@ writer_new(struct event_base *base, struct store *s)
 	return w;
 }
 
-static void
-op_clear(struct op *o)
+static void op_clear(struct op *o)
 {
 	for (size_t i = 0; i < sizeof(o->s) / sizeof(o->s[0]); i++)
 		free(o->s[i]);
 }
 
-void
-writer_free(struct writer *w)
+void writer_free(struct writer *w)
 {
 	if (w == NULL)
 		return;
@@ -94,14 +90,12 @@ writer_free(struct writer *w)
 	free(w);
 }
 
-size_t
-writer_pending(const struct writer *w)
+size_t writer_pending(const struct writer *w)
 {
 	return w->n;
 }
 
-static struct op *
-writer_push(struct writer *w, enum op_kind kind)
+static struct op *writer_push(struct writer *w, enum op_kind kind)
 {
 	struct op *o;
 
@@ -131,17 +125,15 @@ writer_push(struct writer *w, enum op_kind kind)
 	return o;
 }
 
-static char *
-dup_or_null(const char *s)
+static char *dup_or_null(const char *s)
 {
 	return s ? strdup(s) : NULL;
 }
 
-void
-writer_delivery_state(struct writer *w, const char *id, const char *state,
-		      int attempts, int64_t next_at, const char *last_error,
-		      int64_t sent_at, const char *gateway_id,
-		      const char *reason)
+void writer_delivery_state(struct writer *w, const char *id, const char *state,
+			   int attempts, int64_t next_at,
+			   const char *last_error, int64_t sent_at,
+			   const char *gateway_id, const char *reason)
 {
 	struct op *o = writer_push(w, OP_DELIVERY);
 
@@ -155,10 +147,9 @@ writer_delivery_state(struct writer *w, const char *id, const char *state,
 	o->t[1] = sent_at;
 }
 
-void
-writer_attempt(struct writer *w, const char *delivery_id, int n,
-	       int64_t started_at, int64_t ended_at, const char *outcome,
-	       int code, const char *detail, const char *gateway_id)
+void writer_attempt(struct writer *w, const char *delivery_id, int n,
+		    int64_t started_at, int64_t ended_at, const char *outcome,
+		    int code, const char *detail, const char *gateway_id)
 {
 	struct op *o = writer_push(w, OP_ATTEMPT);
 
@@ -172,9 +163,9 @@ writer_attempt(struct writer *w, const char *delivery_id, int n,
 	o->t[1] = ended_at;
 }
 
-void
-writer_org_state(struct writer *w, const char *alert_id, const char *org_id,
-		 const char *state, int step, int64_t next_at)
+void writer_org_state(struct writer *w, const char *alert_id,
+		      const char *org_id, const char *state, int step,
+		      int64_t next_at)
 {
 	struct op *o = writer_push(w, OP_ORG);
 
@@ -185,9 +176,8 @@ writer_org_state(struct writer *w, const char *alert_id, const char *org_id,
 	o->t[0] = next_at;
 }
 
-void
-writer_alert_state(struct writer *w, const char *alert_id, const char *state,
-		   int64_t finished_at)
+void writer_alert_state(struct writer *w, const char *alert_id,
+			const char *state, int64_t finished_at)
 {
 	struct op *o = writer_push(w, OP_ALERT);
 
@@ -196,11 +186,10 @@ writer_alert_state(struct writer *w, const char *alert_id, const char *state,
 	o->t[0] = finished_at;
 }
 
-void
-writer_event(struct writer *w, const char *alert_id, int64_t seq, int64_t at,
-	     const char *actor, const char *kind, const char *org_id,
-	     const char *delivery_id, const char *detail,
-	     const char *prev_hash, const char *hash)
+void writer_event(struct writer *w, const char *alert_id, int64_t seq,
+		  int64_t at, const char *actor, const char *kind,
+		  const char *org_id, const char *delivery_id,
+		  const char *detail, const char *prev_hash, const char *hash)
 {
 	struct op *o = writer_push(w, OP_EVENT);
 
@@ -216,10 +205,9 @@ writer_event(struct writer *w, const char *alert_id, int64_t seq, int64_t at,
 	o->t[1] = at;
 }
 
-void
-writer_ack(struct writer *w, const char *token_hash, int64_t at,
-	   const char *response, const char *name, const char *comment,
-	   const char *source, const char *user_agent)
+void writer_ack(struct writer *w, const char *token_hash, int64_t at,
+		const char *response, const char *name, const char *comment,
+		const char *source, const char *user_agent)
 {
 	struct op *o = writer_push(w, OP_ACK);
 
@@ -232,10 +220,9 @@ writer_ack(struct writer *w, const char *token_hash, int64_t at,
 	o->t[0] = at;
 }
 
-void
-writer_org_ack(struct writer *w, const char *alert_id, const char *org_id,
-	       int64_t at, const char *by, const char *response,
-	       const char *comment, const char *via)
+void writer_org_ack(struct writer *w, const char *alert_id, const char *org_id,
+		    int64_t at, const char *by, const char *response,
+		    const char *comment, const char *via)
 {
 	struct op *o = writer_push(w, OP_ORG_ACK);
 
@@ -248,9 +235,8 @@ writer_org_ack(struct writer *w, const char *alert_id, const char *org_id,
 	o->t[0] = at;
 }
 
-void
-writer_after_commit(struct writer *w, void (*fn)(void *arg, int result),
-		    void *arg)
+void writer_after_commit(struct writer *w, void (*fn)(void *arg, int result),
+			 void *arg)
 {
 	if (w->n_waiters == w->cap_waiters) {
 		size_t cap = w->cap_waiters ? w->cap_waiters * 2 : 64;
@@ -273,8 +259,7 @@ writer_after_commit(struct writer *w, void (*fn)(void *arg, int result),
 	event_active(w->ev, 0, 0);
 }
 
-static void
-bind_str(sqlite3_stmt *st, int i, const char *s)
+static void bind_str(sqlite3_stmt *st, int i, const char *s)
 {
 	if (s)
 		sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
@@ -283,8 +268,7 @@ bind_str(sqlite3_stmt *st, int i, const char *s)
 }
 
 /* Binds v, or NULL when v is negative ("leave as it is" via COALESCE). */
-static void
-bind_opt(sqlite3_stmt *st, int i, int64_t v)
+static void bind_opt(sqlite3_stmt *st, int i, int64_t v)
 {
 	if (v >= 0)
 		sqlite3_bind_int64(st, i, v);
@@ -292,8 +276,7 @@ bind_opt(sqlite3_stmt *st, int i, int64_t v)
 		sqlite3_bind_null(st, i);
 }
 
-static int
-write_op(struct store *s, const struct op *o)
+static int write_op(struct store *s, const struct op *o)
 {
 	sqlite3_stmt *st = NULL;
 
@@ -320,10 +303,11 @@ write_op(struct store *s, const struct op *o)
 		bind_str(st, 8, o->s[4]);
 		break;
 	case OP_ATTEMPT:
-		st = store_stmt(s, "INSERT OR REPLACE INTO attempts (delivery_id,"
-				   " n, started_at, ended_at, outcome, code,"
-				   " detail, gateway_id)"
-				   " VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+		st = store_stmt(s,
+				"INSERT OR REPLACE INTO attempts (delivery_id,"
+				" n, started_at, ended_at, outcome, code,"
+				" detail, gateway_id)"
+				" VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
 		if (st == NULL)
 			return -EIO;
 		bind_str(st, 1, o->s[0]);
@@ -351,8 +335,9 @@ write_op(struct store *s, const struct op *o)
 		bind_opt(st, 5, o->t[0]);
 		break;
 	case OP_ALERT:
-		st = store_stmt(s, "UPDATE alerts SET state = ?2, finished_at = ?3"
-				   " WHERE id = ?1");
+		st = store_stmt(s,
+				"UPDATE alerts SET state = ?2, finished_at = ?3"
+				" WHERE id = ?1");
 		if (st == NULL)
 			return -EIO;
 		bind_str(st, 1, o->s[0]);
@@ -360,11 +345,12 @@ write_op(struct store *s, const struct op *o)
 		bind_opt(st, 3, o->t[0]);
 		break;
 	case OP_ACK:
-		st = store_stmt(s, "UPDATE ack_tokens SET"
-				   " confirmed_at = COALESCE(confirmed_at, ?2),"
-				   " response = ?3, name = ?4, comment = ?5,"
-				   " source = ?6, user_agent = ?7, updated_at = ?2"
-				   " WHERE token_hash = ?1");
+		st = store_stmt(s,
+				"UPDATE ack_tokens SET"
+				" confirmed_at = COALESCE(confirmed_at, ?2),"
+				" response = ?3, name = ?4, comment = ?5,"
+				" source = ?6, user_agent = ?7, updated_at = ?2"
+				" WHERE token_hash = ?1");
 		if (st == NULL)
 			return -EIO;
 		for (int k = 0; k < 6; k++)
@@ -372,11 +358,12 @@ write_op(struct store *s, const struct op *o)
 		sqlite3_bind_int64(st, 2, o->t[0]);
 		break;
 	case OP_ORG_ACK:
-		st = store_stmt(s, "UPDATE alert_orgs SET state = 'acknowledged',"
-				   " acknowledged_at = COALESCE(acknowledged_at, ?3),"
-				   " acknowledged_by = ?4, response = ?5,"
-				   " comment = ?6, via = ?7, next_at = NULL"
-				   " WHERE alert_id = ?1 AND org_id = ?2");
+		st = store_stmt(
+			s, "UPDATE alert_orgs SET state = 'acknowledged',"
+			   " acknowledged_at = COALESCE(acknowledged_at, ?3),"
+			   " acknowledged_by = ?4, response = ?5,"
+			   " comment = ?6, via = ?7, next_at = NULL"
+			   " WHERE alert_id = ?1 AND org_id = ?2");
 		if (st == NULL)
 			return -EIO;
 		bind_str(st, 1, o->s[0]);
@@ -388,10 +375,11 @@ write_op(struct store *s, const struct op *o)
 		bind_str(st, 7, o->s[5]);
 		break;
 	case OP_EVENT:
-		st = store_stmt(s, "INSERT INTO events (alert_id, seq, at, actor,"
-				   " kind, org_id, delivery_id, detail,"
-				   " prev_hash, hash)"
-				   " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+		st = store_stmt(s,
+				"INSERT INTO events (alert_id, seq, at, actor,"
+				" kind, org_id, delivery_id, detail,"
+				" prev_hash, hash)"
+				" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
 		if (st == NULL)
 			return -EIO;
 		bind_str(st, 1, o->s[0]);
@@ -413,8 +401,7 @@ write_op(struct store *s, const struct op *o)
 	return 0;
 }
 
-int
-writer_flush(struct writer *w)
+int writer_flush(struct writer *w)
 {
 	size_t i;
 

@@ -33,9 +33,9 @@ size_t writer_pending(const struct writer *w);
  * A negative time or count means "leave as it is".
  */
 void writer_delivery_state(struct writer *w, const char *id, const char *state,
-			   int attempts, int64_t next_at, const char *last_error,
-			   int64_t sent_at, const char *gateway_id,
-			   const char *reason);
+			   int attempts, int64_t next_at,
+			   const char *last_error, int64_t sent_at,
+			   const char *gateway_id, const char *reason);
 void writer_attempt(struct writer *w, const char *delivery_id, int n,
 		    int64_t started_at, int64_t ended_at, const char *outcome,
 		    int code, const char *detail, const char *gateway_id);

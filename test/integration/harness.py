@@ -125,12 +125,13 @@ operator "ops" { token_sha256 = "%s" }
             con.close()
 
     # The daemon.
-    def start_daemon(self):
+    def start_daemon(self, wrap=()):
+        """Starts pocalert serve, optionally under a wrapper such as valgrind."""
         self.daemon_log = open(os.path.join(self.path, "daemon.log"), "ab")
-        self.daemon = subprocess.Popen([POCALERT, "--config", self.config, "serve"],
+        self.daemon = subprocess.Popen([*wrap, POCALERT, "--config", self.config, "serve"],
                                        stdout=self.daemon_log, stderr=self.daemon_log,
                                        cwd=self.path)
-        wait_for(self._healthy, 30, what="pocalert serve to answer /healthz")
+        wait_for(self._healthy, 120 if wrap else 30, what="pocalert serve to answer /healthz")
 
     def _healthy(self):
         if self.daemon.poll() is not None:
