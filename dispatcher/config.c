@@ -144,7 +144,8 @@ static int read_operators(struct config *c, struct diag_list *diags)
 
 		if (hex == NULL ||
 		    hex_decode(hex, op->token_sha256, SHA256_LEN) < 0) {
-			diag_add(diags, c->path, sec->line,
+			diag_add(diags, cfgfile_section_file(sec, c->path),
+				 sec->line,
 				 "operator \"%s\": token_sha256 must be 64 hex "
 				 "digits (sha256sum of the token)",
 				 cfg_title(sec));
@@ -175,15 +176,16 @@ static int read_channels(struct config *c, struct diag_list *diags)
 		double rate = cfg_getfloat(sec, "max_rate");
 
 		if (driver == NULL || channel_driver_find(driver) == NULL) {
-			diag_add(diags, c->path, sec->line,
-				 "channel \"%s\": %s driver%s%s",
+			diag_add(diags, cfgfile_section_file(sec, c->path),
+				 sec->line, "channel \"%s\": %s driver%s%s",
 				 cfg_title(sec), driver ? "unknown" : "missing",
 				 driver ? " " : "", driver ? driver : "");
 			bad++;
 			continue;
 		}
 		if (conc < 1 || conc > 100000 || rate < 0) {
-			diag_add(diags, c->path, sec->line,
+			diag_add(diags, cfgfile_section_file(sec, c->path),
+				 sec->line,
 				 "channel \"%s\": max_concurrency must be "
 				 "1..100000 and max_rate >= 0",
 				 cfg_title(sec));
@@ -191,7 +193,8 @@ static int read_channels(struct config *c, struct diag_list *diags)
 			continue;
 		}
 		if (retry_policy_from_cfg(cfg_getsec(sec, "retry"), &ch->retry,
-					  c->path, diags) < 0) {
+					  cfgfile_section_file(sec, c->path),
+					  diags) < 0) {
 			bad++;
 			continue;
 		}

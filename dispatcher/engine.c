@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/cfgfile.h"
 #include "common/crypto.h"
 #include "common/log.h"
 #include "dispatcher/engine_internal.h"
@@ -184,12 +185,16 @@ static int engine_channels_start(struct engine *e, struct diag_list *diags)
 		e->n_channels++;
 		if (c->ch.name == NULL || sched_channel_init(e, c) < 0)
 			return -ENOMEM;
-		r = channel_configure(&c->ch, c->cfg->sec, cfg->path, diags);
+		r = channel_configure(
+			&c->ch, c->cfg->sec,
+			cfgfile_section_file(c->cfg->sec, cfg->path), diags);
 		if (r < 0)
 			return r;
 		r = channel_start(&c->ch, e->base);
 		if (r < 0) {
-			diag_add(diags, cfg->path, c->cfg->sec->line,
+			diag_add(diags,
+				 cfgfile_section_file(c->cfg->sec, cfg->path),
+				 c->cfg->sec->line,
 				 "channel \"%s\": cannot start: %s", c->ch.name,
 				 strerror(-r));
 			return r;

@@ -110,8 +110,8 @@ extern const cfg_opt_t policy_section_options[];
 
 /*
  * Reads and checks every `policy` section of root into *ret. Errors go to
- * diags as "FILE:LINE: policy "NAME": ..." (file NULL: each section's own
- * file; LINE is where libconfuse records the section, its closing brace).
+ * diags as "FILE:LINE: policy "NAME": ..." (FILE is the section's own file
+ * when common/cfgfile.c parsed it, else file; LINE is where it opens).
  * Returns 0, -EINVAL when any policy was bad (all are reported), or
  * -ENOMEM. *ret is written only on success and is then owned by the
  * caller (policy_set_free). No policy at all is not an error.

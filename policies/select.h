@@ -83,8 +83,8 @@ extern const cfg_opt_t select_section_options[];
 /*
  * Reads and checks every `select` section of root into *ret. A rule must
  * name a policy of `policies`; bad names, modes and periods go to diags as
- * "FILE:LINE: select: ..." (file NULL: the section's own file; LINE is
- * the section's closing brace, where libconfuse records it). Returns 0,
+ * "FILE:LINE: select: ..." (FILE is the section's own file when
+ * common/cfgfile.c parsed it, else file; LINE is where it opens). Returns 0,
  * -EINVAL when any rule was bad, or -ENOMEM. *ret is written only on
  * success and is then owned by the caller (selection_free).
  */
