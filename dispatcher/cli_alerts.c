@@ -736,13 +736,15 @@ static void print_status_text(json_t *j)
 }
 
 /*
- * Fetches the timeline of id (a JSON array). Returns an exit status;
- * *ret is the caller's.
+ * Fetches alert id's resource at suffix ("" for the status object,
+ * "/timeline" for its array of events) and checks the JSON's type.
+ * Returns an exit status; *ret is the caller's.
  */
-static int timeline_fetch(struct client *c, const char *id, json_t **ret)
+static int alert_fetch(struct client *c, const char *id, const char *suffix,
+		       json_type want, json_t **ret)
 {
 	struct client_reply r;
-	char *path = alert_path(c, id, "/timeline");
+	char *path = alert_path(c, id, suffix);
 	int status;
 
 	if (path == NULL)
@@ -754,13 +756,19 @@ static int timeline_fetch(struct client *c, const char *id, json_t **ret)
 	if (r.status == 404) {
 		fprintf(stderr, "pocalert %s: no alert %s\n", c->cmd, id);
 		status = CLI_EXIT_USAGE;
-	} else if (r.status != 200 || !json_is_array(r.json)) {
+	} else if (r.status != 200 || r.json == NULL ||
+		   json_typeof(r.json) != want) {
 		status = client_fail(c, &r);
 	} else {
 		*ret = json_incref(r.json);
 	}
 	client_reply_free(&r);
 	return status;
+}
+
+static int timeline_fetch(struct client *c, const char *id, json_t **ret)
+{
+	return alert_fetch(c, id, "/timeline", JSON_ARRAY, ret);
 }
 
 /* A timeline field as text: "-" when absent, times as RFC 3339. */
@@ -831,29 +839,9 @@ static void print_timeline_text(json_t *events)
 		printf("no events\n");
 }
 
-/* Fetches the status of id. Returns an exit status; *ret is the caller's. */
 static int status_fetch(struct client *c, const char *id, json_t **ret)
 {
-	struct client_reply r;
-	char *path = alert_path(c, id, "");
-	int status;
-
-	if (path == NULL)
-		return CLI_EXIT_FAILURE;
-	status = client_call(c, "GET", path, NULL, &r);
-	free(path);
-	if (status != CLI_EXIT_OK)
-		return status;
-	if (r.status == 404) {
-		fprintf(stderr, "pocalert %s: no alert %s\n", c->cmd, id);
-		status = CLI_EXIT_USAGE;
-	} else if (r.status != 200 || !json_is_object(r.json)) {
-		status = client_fail(c, &r);
-	} else {
-		*ret = json_incref(r.json);
-	}
-	client_reply_free(&r);
-	return status;
+	return alert_fetch(c, id, "", JSON_OBJECT, ret);
 }
 
 /*
