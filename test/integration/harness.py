@@ -20,7 +20,7 @@ import unittest
 import urllib.error
 import urllib.request
 
-POCALERT = os.environ.get("POCALERT", "build/dispatcher/pocalert")
+POCALERT = os.environ.get("POCALERT", "build/pocalert")
 ROOT = os.environ.get("POCALERT_SOURCE_ROOT",
                       os.path.dirname(os.path.dirname(os.path.dirname(
                           os.path.abspath(__file__)))))
