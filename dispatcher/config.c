@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "channels/channel.h"
@@ -210,6 +211,30 @@ static int read_channels(struct config *c, struct diag_list *diags)
 	return bad ? -EINVAL : 0;
 }
 
+/*
+ * Times shown to people (pages, status, reports) are in the centre's
+ * zone, whatever the server's clock is set to: TZ is set for the whole
+ * process before anything is formatted.
+ */
+static int apply_timezone(struct config *c, struct diag_list *diags)
+{
+	const char *tz = cfg_getstr(c->cfg, "timezone");
+	char path[512];
+
+	/* A zone name, never a path: it is looked up under zoneinfo. */
+	snprintf(path, sizeof(path), "/usr/share/zoneinfo/%s", tz);
+	if (tz[0] == '\0' || tz[0] == '/' || strstr(tz, "..") ||
+	    access(path, R_OK) < 0) {
+		diag_add(diags, c->path, 0,
+			 "timezone \"%s\": not a known zone (e.g. Asia/Tokyo)",
+			 tz);
+		return -EINVAL;
+	}
+	setenv("TZ", tz, 1);
+	tzset();
+	return 0;
+}
+
 /* Policies, selection rules, the holiday calendar, the mode, the ack key. */
 static int read_policies(struct config *c, struct diag_list *diags)
 {
@@ -231,6 +256,8 @@ static int read_policies(struct config *c, struct diag_list *diags)
 			 mode);
 		return -EINVAL;
 	}
+	if (apply_timezone(c, diags) < 0)
+		return -EINVAL;
 	c->ack_rate_limit = cfg_getfloat(c->cfg, "ack_rate_limit");
 	if (c->ack_rate_limit < 0) {
 		diag_add(diags, c->path, 0, "ack_rate_limit must be >= 0");
@@ -290,6 +317,7 @@ int config_load(const char *path, struct config **ret, struct diag_list *diags)
 			SELECT_CFG_SEC,
 			CFG_STR("holidays", NULL, CFGF_NODEFAULT),
 			CFG_STR("mode", "normal", CFGF_NONE),
+			CFG_STR("timezone", "Asia/Tokyo", CFGF_NONE),
 			CFG_FLOAT("ack_rate_limit", 30, CFGF_NONE),
 			CFG_STR("ack_key_file", NULL, CFGF_NODEFAULT),
 			CFG_FUNC("include", cfg_include),

@@ -218,6 +218,12 @@ organisation "water" {
         self.assertEqual(p.returncode, 2)
         self.assertIn("x.txt", p.stderr)
 
+    def test_unknown_timezone_is_refused(self):
+        self.w.write_config('timezone = "Mars/Olympus_Mons"')
+        p = self.w.run("contacts", "list")
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("Mars/Olympus_Mons", p.stderr)
+
     def test_missing_config_is_a_usage_error(self):
         p = self.w.run("--config", os.path.join(self.w.path, "nope.conf"), "contacts", "list")
         # the first --config is the workdir's; the later one wins

@@ -137,6 +137,8 @@ class Dispatch(unittest.TestCase):
         # every delivery settled, but the alert waits for confirmations
         self.assertEqual(st["state"], "active")
         self.assertEqual(st["tlp"], "AMBER")
+        # times are shown in the centre's zone (timezone, default Asia/Tokyo)
+        self.assertTrue(st["created_at"].endswith("+09:00"), st["created_at"])
         ds = deliveries(st)
         # primary mail + web + deputy mail sent; the GREEN web method skipped
         self.assertEqual(st["counts"]["sent"], 60)
