@@ -122,7 +122,8 @@ static int check_contacts(const struct dir_org *o, const char *file,
 
 /*
  * Reports each parent cycle once, at the organisation of the cycle that
- * comes first in the file, listing the cycle from there. parent[i] is the
+ * comes first in the file (preferring one read from a file, with a line),
+ * listing the cycle from there. parent[i] is the
  * resolved parent of organisation i or SIZE_MAX. Each organisation is
  * walked over once: mark[] holds the walk that first reached it.
  */
@@ -146,9 +147,16 @@ static int check_cycles(const struct directory *d, const size_t *parent,
 		/* Only a node first reached by this walk closes a new cycle. */
 		if (i == SIZE_MAX || mark[i] != walk)
 			continue;
+		/*
+		 * Report at the member that comes first in the file; members
+		 * with no line (stored ones, when a file is checked over the
+		 * store) only when none has one.
+		 */
 		low = i;
 		for (j = parent[i]; j != i; j = parent[j])
-			if (j < low)
+			if ((d->orgs[j].line > 0) > (d->orgs[low].line > 0) ||
+			    ((d->orgs[j].line > 0) == (d->orgs[low].line > 0) &&
+			     j < low))
 				low = j;
 		j = low;
 		do {

@@ -103,22 +103,30 @@ static int parse_args(const char *cmd, const char *allowed, int argc,
 	return 0;
 }
 
+/* Prints a file's errors; returns the exit status they mean. */
+static int report(const char *path, int r, struct diag_list *diags)
+{
+	if (r == 0 && diags->n == 0)
+		return CLI_EXIT_OK;
+	diag_print(diags, stderr);
+	if (diags->n == 0)
+		fprintf(stderr, "%s: %s\n", path, strerror(-r));
+	fprintf(stderr, "%s: %zu error%s, nothing imported\n", path, diags->n,
+		diags->n == 1 ? "" : "s");
+	return r == -ENOMEM ? CLI_EXIT_FAILURE : CLI_EXIT_USAGE;
+}
+
 /* Parses and validates a file; prints every error. Returns an exit status. */
 static int read_file(const char *path, const char *encoding,
 		     struct directory *d)
 {
 	struct diag_list diags = {0};
-	int r;
+	int r, status;
 
 	r = dir_parse_file(path, encoding, d, &diags);
-	diag_print(&diags, stderr);
-	if (r < 0 && diags.n == 0)
-		fprintf(stderr, "%s: %s\n", path, strerror(-r));
-	if (r < 0)
-		fprintf(stderr, "%s: %zu error%s, nothing imported\n", path,
-			diags.n, diags.n == 1 ? "" : "s");
+	status = report(path, r, &diags);
 	diag_clear(&diags);
-	return r < 0 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
+	return status;
 }
 
 static int cmd_check(struct contacts_args *a)
@@ -141,18 +149,105 @@ static int cmd_check(struct contacts_args *a)
 	return status;
 }
 
+static int cmp_org_id(const void *key, const void *elem)
+{
+	return strcmp(key, ((const struct dir_org *)elem)->id);
+}
+
+/*
+ * Without --replace a file lands on top of the stored directory: its
+ * organisations may name stored ones as parents, and a cycle may run
+ * through them. The file is parsed again over the stored organisations
+ * it does not replace, so that parents and cycles are judged on the
+ * directory the import will make; that verdict goes to diags. Returns 0,
+ * 1 when nothing is stored (the file's own verdict stands), -EINVAL when
+ * the file has errors, or another negative errno.
+ */
+static int check_over_store(struct store *s, const struct contacts_args *a,
+			    const struct directory *file,
+			    struct diag_list *diags)
+{
+	struct directory stored = {0}, merged = {0};
+	bool *replaced = NULL;
+	int r = -ENOMEM;
+
+	if (store_directory_load(s, NULL, &stored) < 0) {
+		r = -EIO;
+		goto out;
+	}
+	if (stored.n_orgs == 0) {
+		r = 1;
+		goto out;
+	}
+	replaced = calloc(stored.n_orgs, sizeof(*replaced));
+	if (replaced == NULL)
+		goto out;
+	/* store_directory_load returns organisations sorted by id. */
+	for (size_t i = 0; i < file->n_orgs; i++) {
+		struct dir_org *o =
+			bsearch(file->orgs[i].id, stored.orgs, stored.n_orgs,
+				sizeof(*o), cmp_org_id);
+
+		if (o != NULL)
+			replaced[o - stored.orgs] = true;
+	}
+	for (size_t i = 0; i < stored.n_orgs; i++) {
+		struct dir_org *o;
+
+		if (replaced[i])
+			continue;
+		o = dir_org_append(&merged);
+		if (o == NULL)
+			goto out;
+		/* Moved, not copied: the stored entry is emptied. */
+		free(o->hours.tz);
+		*o = stored.orgs[i];
+		memset(&stored.orgs[i], 0, sizeof(stored.orgs[i]));
+	}
+	r = dir_parse_file(a->operand, a->encoding, &merged, diags);
+out:
+	free(replaced);
+	directory_free(&merged);
+	directory_free(&stored);
+	return r;
+}
+
 static int cmd_import(const char *config, struct contacts_args *a)
 {
+	struct diag_list diags = {0};
 	struct directory d = {0};
 	struct store_import_stats st;
 	struct store *s = NULL;
-	int status;
+	int r, status;
 
-	/* The file is read and checked whole before the database is opened. */
-	status = read_file(a->operand, a->encoding, &d);
+	r = dir_parse_file(a->operand, a->encoding, &d, &diags);
+	if (r < 0 && r != -EINVAL) {
+		/* Unreadable: no store verdict can change that. */
+		status = report(a->operand, r, &diags);
+		goto out;
+	}
+	status = cli_open_store(config, &s);
 	if (status != CLI_EXIT_OK)
 		goto out;
-	status = cli_open_store(config, &s);
+	if (!a->replace) {
+		struct diag_list over = {0};
+		int v = check_over_store(s, a, &d, &over);
+
+		if (v == 1) {
+			diag_clear(&over);
+		} else if (v == 0 || v == -EINVAL) {
+			diag_clear(&diags);
+			diags = over;
+			r = v;
+		} else {
+			diag_clear(&over);
+			fprintf(stderr, "pocalert: cannot read the stored "
+					"directory\n");
+			status = CLI_EXIT_FAILURE;
+			goto out;
+		}
+	}
+	status = report(a->operand, r, &diags);
 	if (status != CLI_EXIT_OK)
 		goto out;
 	if (store_directory_import(s, &d, a->replace, &st) < 0) {
@@ -167,6 +262,7 @@ static int cmd_import(const char *config, struct contacts_args *a)
 	       a->operand, d.n_orgs, st.orgs_added, st.orgs_updated,
 	       st.orgs_removed, st.contacts, st.methods);
 out:
+	diag_clear(&diags);
 	store_close(s);
 	directory_free(&d);
 	return status;

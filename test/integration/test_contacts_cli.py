@@ -218,6 +218,33 @@ organisation "water" {
         self.assertEqual(p.returncode, 2)
         self.assertIn("x.txt", p.stderr)
 
+    def test_members_file_may_name_stored_parents(self):
+        """A sector's member list, imported on its own after the CEPTOARs."""
+        self.import_ok("dir.conf", GOOD)
+        members = """\
+organisation "bank-b" {
+  name = "乙銀行"
+  sector = "finance"
+  kind = "member"
+  parent = "bank"
+  contact "ops" {
+    name = "システム部"
+    role = "primary"
+    method "mail" { address = "ops@bank-b.example.jp" }
+  }
+}
+"""
+        self.import_ok("members.conf", members)
+        self.assertIn("bank-b", {r[0] for r in self.directory()})
+        # a parent neither in the file nor stored is still refused
+        self.assert_refused("orphans.conf", members.replace('"bank-b"', '"bank-c"')
+                            .replace('parent = "bank"', 'parent = "nobank"'), 1, "nobank")
+        # a cycle through stored organisations: bank's parent would be bank-a,
+        # whose stored parent is bank
+        cycle = GOOD.split('organisation "bank-a"')[0].replace(
+            'kind = "ceptoar"', 'kind = "ceptoar"\n  parent = "bank-a"')
+        self.assert_refused("cycle2.conf", cycle, 1, "cycle")
+
     def test_unknown_timezone_is_refused(self):
         self.w.write_config('timezone = "Mars/Olympus_Mons"')
         p = self.w.run("contacts", "list")
