@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -871,32 +872,61 @@ static int status_watch(struct client *c, const char *id, bool json,
 		total = jint(counts, "deliveries");
 		pending = jint(counts, "pending");
 		settled = total - pending;
-		if (tty) {
-			int fill = total > 0 ? (int)(settled * WATCH_BAR_WIDTH /
-						     total)
-					     : WATCH_BAR_WIDTH;
+		{
+			char line[256];
+			int n = 0;
 
-			/* Back to column 0, clear the line, redraw. */
-			fprintf(out, "\r\033[K[%.*s%*s] %lld/%lld settled  ",
-				fill, "##############################",
-				WATCH_BAR_WIDTH - fill, "", settled, total);
-		} else {
-			char now[16];
-			time_t t = time(NULL);
-			struct tm tm;
+			if (tty) {
+				int fill = total > 0 ? (int)(settled *
+							     WATCH_BAR_WIDTH /
+							     total)
+						     : WATCH_BAR_WIDTH;
 
-			localtime_r(&t, &tm);
-			strftime(now, sizeof(now), "%H:%M:%S", &tm);
-			fprintf(out, "%s %lld/%lld settled  ", now, settled,
-				total);
+				n = snprintf(line, sizeof(line),
+					     "[%.*s%*s] %lld/%lld settled  ",
+					     fill,
+					     "##############################",
+					     WATCH_BAR_WIDTH - fill, "",
+					     settled, total);
+			} else {
+				char now[16];
+				time_t t = time(NULL);
+				struct tm tm;
+
+				localtime_r(&t, &tm);
+				strftime(now, sizeof(now), "%H:%M:%S", &tm);
+				n = snprintf(line, sizeof(line),
+					     "%s %lld/%lld settled  ", now,
+					     settled, total);
+			}
+			if (n < 0 || (size_t)n >= sizeof(line))
+				n = 0;
+			snprintf(line + n, sizeof(line) - (size_t)n,
+				 "sent %lld  failed %lld  pending %lld  "
+				 "skipped %lld  cancelled %lld",
+				 (long long)jint(counts, "sent"),
+				 (long long)jint(counts, "failed"), pending,
+				 (long long)jint(counts, "skipped"),
+				 (long long)jint(counts, "cancelled"));
+			if (tty) {
+				/*
+				 * Cut to the terminal's width: a wrapped
+				 * line cannot be redrawn in place.
+				 */
+				struct winsize ws;
+				size_t cols = 80;
+
+				if (ioctl(fileno(out), TIOCGWINSZ, &ws) == 0 &&
+				    ws.ws_col > 1)
+					cols = ws.ws_col;
+				if (strlen(line) > cols - 1)
+					line[cols - 1] = '\0';
+				/* Back to column 0, clear the line, redraw. */
+				fprintf(out, "\r\033[K%s", line);
+			} else {
+				fprintf(out, "%s\n", line);
+			}
 		}
-		fprintf(out,
-			"sent %lld  failed %lld  pending %lld  skipped %lld  "
-			"cancelled %lld%s",
-			(long long)jint(counts, "sent"),
-			(long long)jint(counts, "failed"), pending,
-			(long long)jint(counts, "skipped"),
-			(long long)jint(counts, "cancelled"), tty ? "" : "\n");
 		fflush(out);
 		if (pending == 0)
 			break;
