@@ -335,26 +335,77 @@ static int persist_planned(struct engine *e, struct rt_alert *a,
 	return 0;
 }
 
+/* A planned delivery with its place in its organisation's list. */
+struct ordered {
+	struct planned p;
+	size_t k; /* 0 for the organisation's first delivery, 1 next... */
+	size_t i; /* position in the original list, for a stable sort */
+};
+
+static int ordered_cmp(const void *x, const void *y)
+{
+	const struct ordered *a = x, *b = y;
+
+	if (a->k != b->k)
+		return a->k < b->k ? -1 : 1;
+	return (a->i > b->i) - (a->i < b->i);
+}
+
+/*
+ * Interleaves the organisations: every organisation's first delivery
+ * comes before any organisation's second, and so on. The list holds each
+ * organisation's deliveries together, in its own order. Returns a
+ * malloc'd copy (caller frees), or NULL when out of memory.
+ */
+static struct planned *interleave(const struct planned *list, size_t n)
+{
+	struct ordered *o = calloc(n ? n : 1, sizeof(*o));
+	struct planned *out = calloc(n ? n : 1, sizeof(*out));
+	size_t k = 0;
+
+	if (o == NULL || out == NULL) {
+		free(o);
+		free(out);
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		k = i > 0 && list[i].org == list[i - 1].org ? k + 1 : 0;
+		o[i] = (struct ordered){.p = list[i], .k = k, .i = i};
+	}
+	qsort(o, n, sizeof(*o), ordered_cmp);
+	for (size_t i = 0; i < n; i++)
+		out[i] = o[i].p;
+	free(o);
+	return out;
+}
+
 int plan_commit(struct engine *e, struct rt_alert *a,
-		const struct planned *list, size_t n)
+		const struct planned *given, size_t n)
 {
 	struct timeline_head saved = a->timeline;
 	int64_t now = time_now_ms();
 	char did[96];
 	int r;
+	struct planned *list;
 
 	if (n == 0)
 		return 0;
+	list = interleave(given, n);
+	if (list == NULL)
+		return -ENOMEM;
 	/* The writer's queue goes first so the timeline stays in order. */
 	writer_flush(e->writer);
-	if (store_begin(e->store) < 0)
+	if (store_begin(e->store) < 0) {
+		free(list);
 		return -EIO;
+	}
 	r = persist_planned(e, a, list, n, now);
 	if (r == 0)
 		r = store_commit(e->store);
 	if (r < 0) {
 		store_rollback(e->store);
 		a->timeline = saved;
+		free(list);
 		return r;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -390,6 +441,7 @@ int plan_commit(struct engine *e, struct rt_alert *a,
 		sched_enqueue(d, 0);
 	}
 	a->next_seq += (int)n;
+	free(list);
 	return 0;
 }
 

@@ -239,6 +239,21 @@ class Dispatch(unittest.TestCase):
         self.assertEqual(len(box.get("tempfail-a@example.jp", [])), 1)
         self.assertNotIn("permfail-b@example.jp", box)
 
+    def test_every_organisation_first_before_any_second(self):
+        """With one send at a time, the order of attempts shows the fairness."""
+        self.setup_directory("".join(org_block("f%d" % i, "組織%d" % i, [
+            ("mail", "first-%d@example.jp" % i, "AMBER"),
+            ("mail", "second-%d@example.jp" % i, "AMBER"),
+            ("mail", "third-%d@example.jp" % i, "AMBER")]) for i in range(6)),
+            mail_extra="max_concurrency = 1")
+        self.w.start_daemon()
+        aid = self.w.send()
+        self.w.wait_settled(aid)
+        rows = self.w.db_rows("SELECT d.address FROM attempts a JOIN deliveries d ON d.id = a.delivery_id"
+                              " WHERE d.alert_id = ? ORDER BY a.started_at, a.rowid", aid)
+        order = [r[0].split("-")[0] for r in rows]
+        self.assertEqual(order, ["first"] * 6 + ["second"] * 6 + ["third"] * 6, rows)
+
     def test_smtp_server_down_is_retried_then_failed(self):
         closed = free_port()
         self.w.write_config(channels(closed))
