@@ -254,6 +254,21 @@ class Dispatch(unittest.TestCase):
         order = [r[0].split("-")[0] for r in rows]
         self.assertEqual(order, ["first"] * 6 + ["second"] * 6 + ["third"] * 6, rows)
 
+    def test_max_rate_spaces_the_sends(self):
+        """max_rate = 2 with a burst of 2: six sends need at least two seconds.
+        A lower bound the limiter guarantees, whatever the machine's speed."""
+        self.setup_directory("".join(org_block("r%d" % i, "組織%d" % i,
+                                               [("mail", "r-%d@example.jp" % i, "AMBER")]) for i in range(6)),
+                             mail_extra="max_rate = 2")
+        self.w.start_daemon()
+        aid = self.w.send()
+        self.w.wait_settled(aid)
+        starts = [r[0] for r in self.w.db_rows(
+            "SELECT a.started_at FROM attempts a JOIN deliveries d ON d.id = a.delivery_id"
+            " WHERE d.alert_id = ? ORDER BY a.started_at", aid)]
+        self.assertEqual(len(starts), 6)
+        self.assertGreaterEqual(starts[-1] - starts[0], 1900)
+
     def test_smtp_server_down_is_retried_then_failed(self):
         closed = free_port()
         self.w.write_config(channels(closed))

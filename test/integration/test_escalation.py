@@ -75,7 +75,14 @@ channel "mail" {
   retry { max_attempts = 2 initial_delay = 0.2s }
 }
 """ + policy("fast", "0s", "1s", "2s") + policy("slow", "0s", "4s", "8s") + policy("restart", "0s", "3s") \
-    + policy("holiday", "0s", "4s", holiday_first="always", ack="contact")
+    + policy("holiday", "0s", "4s", holiday_first="always", ack="contact") + """
+policy "loud" {
+  step { after = 0s roles = {"primary"} channels = {"voice", "mail"} }
+  holiday_first = "never"
+}
+select { policy = "loud"  severity = {"critical"} }
+select { policy = "slow"  type = {"damage"} }
+"""
 
 
 class Escalation(unittest.TestCase):
@@ -192,6 +199,9 @@ class Escalation(unittest.TestCase):
         aid = self.w.send(policy="restart", targets=["org:water-a"])
         wait_for(lambda: self.to("desk@water-a.example.jp"), 20, what="step 1")
         self.assertEqual(self.w.stop_daemon(signal.SIGTERM), 0)
+        # the policy leaves the config: the alert goes on with its snapshot
+        self.w.write_config((CONFIG % self.smtp.port).replace(policy("restart", "0s", "3s"), ""),
+                            port=self.w.port)
         time.sleep(3.5)  # step 2 falls due while the daemon is down
         self.assertEqual(self.to("deputy@water-a.example.jp"), [])
         self.w.start_daemon()
@@ -224,6 +234,18 @@ class Escalation(unittest.TestCase):
         self.assertNotEqual(self.org(aid, "water-a")["state"], "acknowledged")
         self.assertEqual(self.post(self.ack_url("desk@water-a.example.jp"), response="received")[0], 200)
         self.assertEqual(self.org(aid, "water-a")["state"], "acknowledged")
+
+    def test_selection_rules_and_unconfigured_channels(self):
+        critical = self.w.send(severity="critical", type="incident", targets=["org:water-a"])
+        damage = self.w.send(severity="low", type="damage", targets=["org:water-a"])
+        other = self.w.send(severity="low", type="info", targets=["org:water-a"])
+        self.assertEqual(self.w.status(critical)["policy"], "loud")
+        self.assertEqual(self.w.status(damage)["policy"], "slow")
+        self.assertEqual(self.w.status(other)["policy"], "default")
+        # "loud" names voice, which has no channel here: said once at start,
+        # and its deliveries are skipped with that reason
+        self.assertIn('policy loud step 1: no channel "voice" is configured', self.w.log())
+        self.assertEqual(self.w.status(critical)["counts"]["skipped"], 0, "water-a has no voice method")
 
     def test_tampered_timeline_fails_audit(self):
         aid = self.w.send(policy="slow", targets=["org:water-a"])
