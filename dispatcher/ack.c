@@ -23,18 +23,6 @@
 #include "dispatcher/engine_internal.h"
 #include "dispatcher/timefmt.h"
 
-static const char *const responses[] = {
-	"received", "not-affected", "affected", "investigating", NULL,
-};
-
-bool ack_response_valid(const char *response)
-{
-	for (size_t i = 0; response && responses[i]; i++)
-		if (strcmp(response, responses[i]) == 0)
-			return true;
-	return false;
-}
-
 double engine_ack_rate_limit(struct engine *e)
 {
 	return e->config->ack_rate_limit;
@@ -104,26 +92,6 @@ void ack_token(const struct engine *e, const char *alert_id, const char *org_id,
 	}
 	out[32] = '\0';
 	explicit_bzero(mac, sizeof(mac));
-}
-
-void ack_view_free(struct ack_view *v)
-{
-	if (v == NULL)
-		return;
-	free(v->alert_id);
-	free(v->title);
-	free(v->body);
-	free(v->type);
-	free(v->severity);
-	free(v->org_id);
-	free(v->org_name);
-	free(v->contact_id);
-	free(v->contact_name);
-	free(v->language);
-	free(v->response);
-	free(v->name);
-	free(v->comment);
-	memset(v, 0, sizeof(*v));
 }
 
 static char *col(sqlite3_stmt *st, int i)
@@ -214,13 +182,7 @@ static struct timeline_head *head_for(struct engine *e, const char *alert_id,
 	if (timeline_head_load(e->store, alert_id, tmp) < 0)
 		return NULL;
 	/* Keep it for the next answer to the same alert. */
-	{
-		struct rt_alert shadow = {.timeline = *tmp};
-
-		shadow.id = (char *)alert_id;
-		engine_keep_head(e, &shadow);
-		return engine_kept_head(e, alert_id);
-	}
+	return engine_keep_head(e, alert_id, tmp);
 }
 
 static void event_for(struct engine *e, const char *alert_id, const char *actor,

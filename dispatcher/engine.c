@@ -78,18 +78,20 @@ void engine_alert_free(struct rt_alert *a)
 	free(a);
 }
 
-void engine_keep_head(struct engine *e, const struct rt_alert *a)
+struct timeline_head *engine_keep_head(struct engine *e, const char *id,
+				       const struct timeline_head *head)
 {
 	size_t n = sizeof(e->heads) / sizeof(e->heads[0]);
-	struct timeline_head *h = engine_kept_head(e, a->id);
+	struct timeline_head *h = engine_kept_head(e, id);
 
 	if (h == NULL) {
 		size_t i = e->next_head++ % n;
 
-		snprintf(e->heads[i].id, sizeof(e->heads[i].id), "%s", a->id);
+		snprintf(e->heads[i].id, sizeof(e->heads[i].id), "%s", id);
 		h = &e->heads[i].head;
 	}
-	*h = a->timeline;
+	*h = *head;
+	return h;
 }
 
 struct timeline_head *engine_kept_head(struct engine *e, const char *id)

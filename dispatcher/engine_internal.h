@@ -228,14 +228,20 @@ struct rt_org *alert_org(struct rt_alert *a, size_t pos);
 /* Closes an organisation in state (acknowledged, unreachable, cancelled). */
 void escalation_close_org(struct engine *e, struct rt_alert *a,
 			  struct rt_org *o, const char *state);
-/* Called when an org's current-step deliveries have all settled. */
-void escalation_step_settled(struct engine *e, struct rt_alert *a,
-			     struct rt_org *o);
+/*
+ * Called when an org's current-step deliveries have all settled with none
+ * sent: the next tick runs its next step at once.
+ */
+void escalation_step_settled(struct rt_org *o);
 /* Frees the alert when it is finished and nothing is in flight. */
 void escalation_maybe_release(struct engine *e, struct rt_alert *a);
 
-/* engine.c: keeps a released alert's timeline head; finds one kept. */
-void engine_keep_head(struct engine *e, const struct rt_alert *a);
+/*
+ * engine.c: keeps the timeline head of an alert that leaves memory (a
+ * copy, returned); finds one kept, or NULL.
+ */
+struct timeline_head *engine_keep_head(struct engine *e, const char *id,
+				       const struct timeline_head *head);
 struct timeline_head *engine_kept_head(struct engine *e, const char *id);
 
 /* ack.c */

@@ -45,7 +45,7 @@ static int confirmed_targets(const struct rt_org *o)
 void escalation_maybe_release(struct engine *e, struct rt_alert *a)
 {
 	if (a->finished && a->unfinished == 0 && !a->busy) {
-		engine_keep_head(e, a);
+		engine_keep_head(e, a->id, &a->timeline);
 		LIST_REMOVE(a, link);
 		engine_alert_free(a);
 	}
@@ -195,11 +195,8 @@ void escalation_close_org(struct engine *e, struct rt_alert *a,
 		notify_duty(e, a, unreachable);
 }
 
-void escalation_step_settled(struct engine *e, struct rt_alert *a,
-			     struct rt_org *o)
+void escalation_step_settled(struct rt_org *o)
 {
-	(void)e;
-	(void)a;
 	/* Nothing of this step got through: the next step runs now. */
 	o->force_next = true;
 	o->next_at = 0;
@@ -243,7 +240,7 @@ static int run_step(struct engine *e, struct rt_alert *a, size_t pos, int k,
 	}
 	writer_org_state(e->writer, a->id, o->org_id, o->state, k, -1);
 	if (sendable == 0)
-		escalation_step_settled(e, a, o);
+		escalation_step_settled(o);
 	return 0;
 }
 

@@ -140,7 +140,7 @@ void sched_settle(struct rt_delivery *d)
 			o->step_unfinished--;
 			if (o->step_unfinished == 0 && o->step_sent == 0 &&
 			    !o->closed)
-				escalation_step_settled(e, a, o);
+				escalation_step_settled(o);
 		}
 	}
 	engine_delivery_free(d);

@@ -14,8 +14,6 @@
 #include "common/log.h"
 #include "dispatcher/store.h"
 
-#define STMT_CACHE_MAX 64
-
 struct stmt_entry {
 	const char *sql;    /* not owned: callers pass string literals */
 	sqlite3_stmt *stmt; /* owned */
@@ -24,8 +22,12 @@ struct stmt_entry {
 struct store {
 	sqlite3 *db; /* owned */
 	char *path;  /* owned */
-	struct stmt_entry cache[STMT_CACHE_MAX];
-	int n_cache;
+	/*
+	 * Grown, never evicted: callers pass literals, a fixed set, and a
+	 * statement may still be stepping when another is asked for.
+	 */
+	struct stmt_entry *cache; /* owned array */
+	int n_cache, cap_cache;
 };
 
 /*
@@ -236,12 +238,18 @@ sqlite3_stmt *store_stmt(struct store *s, const char *sql)
 		log_warnx("%s: %s", s->path, sqlite3_errmsg(s->db));
 		return NULL;
 	}
-	if (s->n_cache == STMT_CACHE_MAX) {
-		/* Full: the oldest entry makes room. */
-		sqlite3_finalize(s->cache[0].stmt);
-		memmove(&s->cache[0], &s->cache[1],
-			(STMT_CACHE_MAX - 1) * sizeof(s->cache[0]));
-		s->n_cache--;
+	if (s->n_cache == s->cap_cache) {
+		int cap = s->cap_cache ? s->cap_cache * 2 : 64;
+		struct stmt_entry *c =
+			realloc(s->cache, (size_t)cap * sizeof(*c));
+
+		if (c == NULL) {
+			sqlite3_finalize(stmt);
+			log_warnx("%s: out of memory", s->path);
+			return NULL;
+		}
+		s->cache = c;
+		s->cap_cache = cap;
 	}
 	s->cache[s->n_cache].sql = sql;
 	s->cache[s->n_cache].stmt = stmt;
@@ -363,6 +371,7 @@ void store_close(struct store *s)
 		return;
 	for (int i = 0; i < s->n_cache; i++)
 		sqlite3_finalize(s->cache[i].stmt);
+	free(s->cache);
 	sqlite3_close(s->db);
 	free(s->path);
 	free(s);

@@ -70,37 +70,6 @@ const char *engine_authenticate(struct engine *e, const char *token)
 	return strcmp(token, FAKE_TOKEN) == 0 ? FAKE_OPERATOR : NULL;
 }
 
-void ack_view_free(struct ack_view *v)
-{
-	if (v == NULL)
-		return;
-	free(v->alert_id);
-	free(v->title);
-	free(v->body);
-	free(v->type);
-	free(v->severity);
-	free(v->org_id);
-	free(v->org_name);
-	free(v->contact_id);
-	free(v->contact_name);
-	free(v->language);
-	free(v->response);
-	free(v->name);
-	free(v->comment);
-	memset(v, 0, sizeof(*v));
-}
-
-bool ack_response_valid(const char *response)
-{
-	static const char *const ok[] = {"received", "not-affected", "affected",
-					 "investigating"};
-
-	for (size_t i = 0; response != NULL && i < 4; i++)
-		if (strcmp(response, ok[i]) == 0)
-			return true;
-	return false;
-}
-
 /* strdup that keeps NULL; sets *failed when out of memory. */
 static char *dup(const char *s, bool *failed)
 {
