@@ -9,8 +9,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "dispatcher/engine.h"
-#include "dispatcher/metrics.h"
+#include "dispatcher/engine/engine.h"
+#include "dispatcher/engine/metrics.h"
 
 #define FAKE_TOKEN "s3cret-token"
 #define FAKE_OPERATOR "alice"

@@ -1,5 +1,5 @@
 /*
- * Unit tests for dispatcher/ack_http.c: the reply links over the real
+ * Unit tests for dispatcher/http/ack_http.c: the reply links over the real
  * evhttp listener on 127.0.0.1 port 0, in front of the fake engine
  * (fake-engine.c), asked by libcurl from the same thread. curl's multi
  * interface and the server's loop take turns, so a story can stop
@@ -23,8 +23,8 @@
 #include <jansson.h>
 
 #include "common/buf.h"
-#include "dispatcher/ack_page.h"
-#include "dispatcher/http_server.h"
+#include "dispatcher/http/ack_page.h"
+#include "dispatcher/http/http_server.h"
 #include "test/unit/fake-engine.h"
 
 #define ACK_PATH "/ack/" FAKE_ACK_TOKEN

@@ -1,5 +1,5 @@
 /*
- * Unit tests for dispatcher/ack_page.c: the reply-link pages as a
+ * Unit tests for dispatcher/http/ack_page.c: the reply-link pages as a
  * recipient's phone receives them. Each story renders a page from a
  * view and reads the HTML for what must be there (the TLP label, the
  * banners, the four answers) and what must never be (markup from an
@@ -17,7 +17,7 @@
 #include <cmocka.h>
 
 #include "common/buf.h"
-#include "dispatcher/ack_page.h"
+#include "dispatcher/http/ack_page.h"
 
 #define TOKEN "k7q2m4x9t3v6b8n5c2z7w4r6ya"
 

@@ -1,5 +1,5 @@
 /*
- * Unit tests for dispatcher/alert.c: every rule of a good alert, and the
+ * Unit tests for dispatcher/engine/alert.c: every rule of a good alert, and the
  * exact field and HTTP status each bad input is answered with, since
  * that is what an operator's script sees from the API.
  */
@@ -14,7 +14,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "dispatcher/alert.h"
+#include "dispatcher/engine/alert.h"
 
 static const char base_alert[] =
 	"{\"title\": \"不正アクセスの注意喚起\","

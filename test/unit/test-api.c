@@ -1,5 +1,5 @@
 /*
- * Unit tests for dispatcher/http_server.c and api.c: the real evhttp
+ * Unit tests for dispatcher/http/http_server.c and api.c: the real evhttp
  * listener on 127.0.0.1 port 0 in front of a fake engine
  * (fake-engine.c), asked by libcurl from the same thread. curl's multi
  * interface and the server's loop take turns, so each story runs
@@ -23,9 +23,9 @@
 #include <sqlite3.h>
 
 #include "common/buf.h"
-#include "dispatcher/http_server.h"
-#include "dispatcher/metrics.h"
-#include "dispatcher/store.h"
+#include "dispatcher/http/http_server.h"
+#include "dispatcher/engine/metrics.h"
+#include "dispatcher/store/store.h"
 #include "test/unit/fake-engine.h"
 
 struct fixture {

@@ -1,5 +1,5 @@
 /*
- * Unit tests for dispatcher/config.c, the parts that go through
+ * Unit tests for dispatcher/engine/config.c, the parts that go through
  * common/cfgfile.c: an error after comments reported at its own
  * FILE:LINE (libconfuse alone would count the comments as extra lines
  * and place a section at its closing brace), and include("FILE")
@@ -23,7 +23,7 @@
 #include <cmocka.h>
 
 #include "common/diag.h"
-#include "dispatcher/config.h"
+#include "dispatcher/engine/config.h"
 
 static char dir[256]; /* the test's own directory */
 

@@ -1,5 +1,5 @@
 /*
- * Unit tests for dispatcher/metrics.c: the exposition holds the exact
+ * Unit tests for dispatcher/engine/metrics.c: the exposition holds the exact
  * lines Prometheus and our dashboards read, with cumulative buckets and
  * label values escaped.
  */
@@ -15,7 +15,7 @@
 #include <cmocka.h>
 
 #include "common/buf.h"
-#include "dispatcher/metrics.h"
+#include "dispatcher/engine/metrics.h"
 
 /* True when text holds line as a whole line. */
 static bool has_line(const char *text, const char *line)

@@ -1,5 +1,5 @@
 /*
- * Unit tests for dispatcher/ratelimit.c: token buckets per address on a
+ * Unit tests for dispatcher/http/ratelimit.c: token buckets per address on a
  * clock the test moves by hand, IPv6 counted per /64, and a table that
  * never grows past its bound.
  */
@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "dispatcher/ratelimit.h"
+#include "dispatcher/http/ratelimit.h"
 
 static void test_unlimited(void **state)
 {

@@ -1,5 +1,5 @@
 /*
- * Unit tests for dispatcher/status.c over a real store in a temporary
+ * Unit tests for dispatcher/view/status.c over a real store in a temporary
  * directory: rows are written with SQL as the engine would leave them,
  * and the JSON that GET /api/v1/alerts[/ID] answers is checked field by
  * field, including an alert of 5,000 organisations and 20,000 deliveries.
@@ -18,8 +18,8 @@
 #include <jansson.h>
 #include <sqlite3.h>
 
-#include "dispatcher/status.h"
-#include "dispatcher/store.h"
+#include "dispatcher/view/status.h"
+#include "dispatcher/store/store.h"
 
 /* 2026-11-22T10:00:00.000+09:00 */
 #define T0 1795309200000LL

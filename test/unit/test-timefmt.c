@@ -1,5 +1,5 @@
 /*
- * Unit tests for dispatcher/timefmt.c: RFC 3339 text with the zone's
+ * Unit tests for common/timefmt.c: RFC 3339 text with the zone's
  * numeric offset and milliseconds, never "Z".
  */
 #include <setjmp.h>
@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "dispatcher/timefmt.h"
+#include "common/timefmt.h"
 
 /* 2026-11-22T01:00:00.123Z */
 #define T0 1795309200123LL

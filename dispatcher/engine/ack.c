@@ -1,0 +1,357 @@
+/*
+ * Acknowledgement by reply link. Every contact of every alert has a
+ * personal link {public_url}/ack/{token}. The token is 160 bits of
+ * HMAC-SHA256, keyed by 256 random bits from getrandom() kept in a key
+ * file beside the database (never in it), over the alert, organisation
+ * and contact ids: so links can be rebuilt for escalation steps and after
+ * a restart, while the store keeps only each token's SHA-256 and a copy
+ * of the database alone lets nobody confirm.
+ *
+ * A confirmation is written through the group commit and its completion
+ * runs only once it is on disk, so the HTTP reply means "durable".
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/crypto.h"
+#include "common/log.h"
+#include "dispatcher/engine/engine_internal.h"
+#include "common/timefmt.h"
+
+double engine_ack_rate_limit(struct engine *e)
+{
+	return e->config->ack_rate_limit;
+}
+
+int ack_key_load(struct engine *e, const char *path)
+{
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		n = read(fd, e->ack_key, sizeof(e->ack_key));
+		close(fd);
+		if (n != (ssize_t)sizeof(e->ack_key)) {
+			log_warnx("%s: not a reply-link key (want %zu bytes)",
+				  path, sizeof(e->ack_key));
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (errno != ENOENT) {
+		log_warn("%s", path);
+		return -errno;
+	}
+	if (crypto_random(e->ack_key, sizeof(e->ack_key)) < 0)
+		return -EIO;
+	/* O_EXCL: two engines starting at once must not write two keys. */
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		log_warn("%s: cannot create the reply-link key", path);
+		return -errno;
+	}
+	n = write(fd, e->ack_key, sizeof(e->ack_key));
+	if (n != (ssize_t)sizeof(e->ack_key) || fsync(fd) < 0) {
+		close(fd);
+		unlink(path);
+		return -EIO;
+	}
+	close(fd);
+	log_info("created the reply-link key %s", path);
+	return 0;
+}
+
+void ack_token(const struct engine *e, const char *alert_id, const char *org_id,
+	       const char *contact_id, char out[33])
+{
+	static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz234567";
+	uint8_t mac[SHA256_LEN];
+	char msg[512];
+	int len;
+
+	/* NUL separators: no two id triples give the same input. */
+	len = snprintf(msg, sizeof(msg), "ack%c%s%c%s%c%s", 0, alert_id, 0,
+		       org_id, 0, contact_id);
+	if (len < 0 || (size_t)len >= sizeof(msg))
+		len = sizeof(msg) - 1;
+	crypto_hmac_sha256(e->ack_key, sizeof(e->ack_key), msg, (size_t)len,
+			   mac);
+	/* base32 of the first 20 bytes: 32 characters, 160 bits. */
+	for (int i = 0; i < 32; i++) {
+		int bit = i * 5, byte = bit / 8, shift = bit % 8;
+		unsigned v = (unsigned)mac[byte] << 8 |
+			     (byte + 1 < 20 ? mac[byte + 1] : 0);
+
+		out[i] = alphabet[(v >> (11 - shift)) & 31];
+	}
+	out[32] = '\0';
+	explicit_bzero(mac, sizeof(mac));
+}
+
+static char *col(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+
+	return t ? strdup((const char *)t) : NULL;
+}
+
+/* The token's row, joined with its alert and organisation. */
+static const char ack_lookup_sql[] =
+	"SELECT t.alert_id, a.title, a.body, a.type, a.severity, a.tlp,"
+	" a.drill, a.state, t.org_id, o.org_name, t.contact_id,"
+	" t.contact_name, t.language, a.created_at, t.confirmed_at,"
+	" t.response, t.name, t.comment, t.position"
+	" FROM ack_tokens t JOIN alerts a ON a.id = t.alert_id"
+	" JOIN alert_orgs o ON o.alert_id = t.alert_id AND o.org_id = t.org_id"
+	" WHERE t.token_hash = ?";
+
+/*
+ * Hashes the token and looks it up. A malformed token is hashed and
+ * looked up like any other, so that every wrong token costs the same.
+ */
+static int lookup(struct engine *e, const char *token, struct ack_view *v,
+		  int *ret_pos, char hash[65])
+{
+	sqlite3_stmt *st = store_stmt(e->store, ack_lookup_sql);
+	size_t len = token ? strlen(token) : 0;
+	int rc, r = -ENOENT;
+
+	crypto_sha256_hex(token ? token : "", len, hash);
+	if (st == NULL)
+		return -EIO;
+	sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && len == 32) {
+		memset(v, 0, sizeof(*v));
+		v->alert_id = col(st, 0);
+		v->title = col(st, 1);
+		v->body = col(st, 2);
+		v->type = col(st, 3);
+		v->severity = col(st, 4);
+		tlp_parse((const char *)sqlite3_column_text(st, 5), &v->tlp);
+		v->drill = sqlite3_column_int(st, 6) != 0;
+		v->cancelled = strcmp((const char *)sqlite3_column_text(st, 7),
+				      "cancelled") == 0;
+		v->org_id = col(st, 8);
+		v->org_name = col(st, 9);
+		v->contact_id = col(st, 10);
+		v->contact_name = col(st, 11);
+		v->language = col(st, 12);
+		v->created_at = sqlite3_column_int64(st, 13);
+		v->confirmed_at = sqlite3_column_int64(st, 14);
+		v->response = col(st, 15);
+		v->name = col(st, 16);
+		v->comment = col(st, 17);
+		*ret_pos = sqlite3_column_int(st, 18);
+		r = v->alert_id && v->org_id && v->contact_id ? 0 : -ENOMEM;
+		if (r < 0)
+			ack_view_free(v);
+	} else if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		r = -EIO;
+	}
+	sqlite3_reset(st);
+	return r;
+}
+
+/*
+ * The timeline head of an alert that may have left memory: from memory
+ * when it is there, else from the store after writing what is queued.
+ */
+static struct timeline_head *head_for(struct engine *e, const char *alert_id,
+				      struct rt_alert **ret_a,
+				      struct timeline_head *tmp)
+{
+	struct rt_alert *a = engine_alert_find(e, alert_id);
+
+	struct timeline_head *kept;
+
+	*ret_a = a;
+	if (a != NULL)
+		return &a->timeline;
+	kept = engine_kept_head(e, alert_id);
+	if (kept != NULL)
+		return kept;
+	/* Long gone: what is queued goes first, then the store knows. */
+	writer_flush(e->writer);
+	if (timeline_head_load(e->store, alert_id, tmp) < 0)
+		return NULL;
+	/* Keep it for the next answer to the same alert. */
+	return engine_keep_head(e, alert_id, tmp);
+}
+
+static void event_for(struct engine *e, const char *alert_id, const char *actor,
+		      const char *kind, const char *org_id, const char *detail)
+{
+	struct timeline_head tmp, *h;
+	struct rt_alert *a;
+
+	h = head_for(e, alert_id, &a, &tmp);
+	if (h != NULL)
+		timeline_append(e->writer, h, alert_id, time_now_ms(), actor,
+				kind, org_id, NULL, detail);
+}
+
+int engine_ack_view(struct engine *e, const char *token, bool record_open,
+		    const char *source, const char *user_agent,
+		    struct ack_view *ret)
+{
+	char hash[65], actor[96], detail[400];
+	int pos, r;
+
+	r = lookup(e, token, ret, &pos, hash);
+	if (r < 0 || !record_open)
+		return r;
+	snprintf(actor, sizeof(actor), "contact:%s", ret->contact_id);
+	snprintf(detail, sizeof(detail), "reply link opened from %s (%.200s)",
+		 source ? source : "?",
+		 user_agent ? user_agent : "no user agent");
+	event_for(e, ret->alert_id, actor, "link_opened", ret->org_id, detail);
+	return 0;
+}
+
+static bool already(char **ids, size_t n, const char *id)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(ids[i], id) == 0)
+			return true;
+	return false;
+}
+
+int engine_ack_confirm(struct engine *e, const char *token,
+		       const char *response, const char *name,
+		       const char *comment, const char *source,
+		       const char *user_agent, engine_ack_done_fn done,
+		       void *arg)
+{
+	struct ack_view v;
+	struct rt_alert *a;
+	char hash[65], actor[96], detail[600];
+	int64_t now = time_now_ms();
+	bool first;
+	int pos, r;
+
+	if (!ack_response_valid(response))
+		return -EINVAL;
+	r = lookup(e, token, &v, &pos, hash);
+	if (r < 0)
+		return r;
+	first = v.confirmed_at == 0;
+	writer_ack(e->writer, hash, now, response, name, comment, source,
+		   user_agent);
+	snprintf(actor, sizeof(actor), "contact:%s", v.contact_id);
+	snprintf(detail, sizeof(detail), "%s%s%s%s%s by reply link from %s",
+		 response, name && *name ? " by " : "", name ? name : "",
+		 comment && *comment ? ": " : "", comment ? comment : "",
+		 source ? source : "?");
+	a = engine_alert_find(e, v.alert_id);
+	if (a != NULL && (size_t)pos < a->n_orgs &&
+	    strcmp(a->orgs[pos].org_id, v.org_id) == 0) {
+		struct rt_org *o = &a->orgs[pos];
+
+		if (!already(o->confirmed, o->n_confirmed, v.contact_id)) {
+			char *id = strdup(v.contact_id);
+			char **l = realloc(o->confirmed,
+					   (o->n_confirmed + 1) * sizeof(*l));
+
+			if (id == NULL || l == NULL) {
+				free(id);
+				if (l)
+					o->confirmed = l;
+				ack_view_free(&v);
+				return -ENOMEM;
+			}
+			o->confirmed = l;
+			l[o->n_confirmed++] = id;
+			o->confirmations++;
+		}
+		timeline_append(e->writer, &a->timeline, a->id, now, actor,
+				first ? "acknowledged" : "ack_updated",
+				o->org_id, NULL, detail);
+		if (policy_confirmed(
+			    &a->policy,
+			    &(struct policy_progress){
+				    .last_step_run = o->step,
+				    .confirmations = o->confirmations,
+				    .contacts_targeted = (int)o->n_targeted,
+				    .contacts_confirmed = (int)o->n_confirmed,
+			    })) {
+			writer_org_ack(e->writer, a->id, o->org_id, now, name,
+				       response, comment, "link");
+			if (!o->closed) {
+				log_info("alert %s: organisation %s "
+					 "acknowledged (%s)",
+					 a->id, o->org_id, response);
+				metrics_ack(e->metrics);
+			}
+			/* A late confirmation turns unreachable into acknowledged. */
+			if (o->closed && strcmp(o->state, "unreachable") == 0)
+				o->state = "acknowledged";
+			escalation_close_org(e, a, o, "acknowledged");
+			escalation_maybe_release(e, a);
+		}
+	} else {
+		/*
+		 * The alert is finished and out of memory: a late answer is
+		 * still recorded, and closes the organisation as acknowledged
+		 * under an organisation-wide policy.
+		 */
+		event_for(e, v.alert_id, actor,
+			  first ? "acknowledged" : "ack_updated", v.org_id,
+			  detail);
+		writer_org_ack(e->writer, v.alert_id, v.org_id, now, name,
+			       response, comment, "link");
+	}
+	ack_view_free(&v);
+	writer_after_commit(e->writer, done, arg);
+	return 0;
+}
+
+json_t *engine_timeline_json(struct engine *e, const char *alert_id,
+			     int *ret_notfound)
+{
+	sqlite3_stmt *st;
+	json_t *arr;
+	int rc;
+
+	*ret_notfound = 0;
+	writer_flush(e->writer);
+	st = store_stmt(e->store, "SELECT seq, at, actor, kind, org_id,"
+				  " delivery_id, detail, hash FROM events"
+				  " WHERE alert_id = ? ORDER BY seq");
+	arr = json_array();
+	if (st == NULL || arr == NULL) {
+		json_decref(arr);
+		return NULL;
+	}
+	sqlite3_bind_text(st, 1, alert_id, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		char at[40];
+		const char *org = (const char *)sqlite3_column_text(st, 4);
+		const char *del = (const char *)sqlite3_column_text(st, 5);
+
+		time_format_rfc3339(sqlite3_column_int64(st, 1), at,
+				    sizeof(at));
+		json_array_append_new(
+			arr,
+			json_pack("{s:I,s:s,s:s,s:s,s:s?,s:s?,s:s?,s:s}", "seq",
+				  (json_int_t)sqlite3_column_int64(st, 0), "at",
+				  at, "actor", sqlite3_column_text(st, 2),
+				  "kind", sqlite3_column_text(st, 3), "org",
+				  org, "delivery", del, "detail",
+				  sqlite3_column_text(st, 6), "hash",
+				  sqlite3_column_text(st, 7)));
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE || json_array_size(arr) == 0) {
+		*ret_notfound = rc == SQLITE_DONE;
+		json_decref(arr);
+		return NULL;
+	}
+	return arr;
+}

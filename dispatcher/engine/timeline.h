@@ -1,0 +1,68 @@
+/*
+ * The timeline of an alert: every event (accepted, planned, sent, failed,
+ * retried, cancelled, ...) as one row with its time and actor. Each row
+ * carries the SHA-256 of the previous row of the same alert, so the
+ * history is tamper-evident: changing, removing or reordering a row
+ * breaks every hash after it.
+ */
+#ifndef POCALERT_TIMELINE_H
+#define POCALERT_TIMELINE_H
+
+#include <stdint.h>
+
+#include "dispatcher/store/store.h"
+#include "dispatcher/store/writer.h"
+
+/* Where an alert's chain stands: the last row's number and hash. */
+struct timeline_head {
+	int64_t seq;   /* last row written, 0 before the first */
+	char hash[65]; /* its hash; 64 zeros before the first */
+};
+
+/* The head of a new alert's chain. */
+void timeline_head_init(struct timeline_head *h);
+
+/*
+ * Reads the head of alert_id's chain from the store (rows already
+ * written). Returns 0 or -EIO.
+ */
+int timeline_head_load(struct store *s, const char *alert_id,
+		       struct timeline_head *ret);
+
+/*
+ * The hash of one row: SHA-256 over the previous hash and every field,
+ * each length-prefixed so that no two different rows hash alike. hex gets
+ * 64 hex digits and a NUL.
+ */
+void timeline_hash(const char *prev_hash, const char *alert_id, int64_t seq,
+		   int64_t at, const char *actor, const char *kind,
+		   const char *org_id, const char *delivery_id,
+		   const char *detail, char hex[65]);
+
+/*
+ * Appends a row through the writer (group commit) and advances head.
+ * org_id, delivery_id and detail may be NULL.
+ */
+void timeline_append(struct writer *w, struct timeline_head *head,
+		     const char *alert_id, int64_t at, const char *actor,
+		     const char *kind, const char *org_id,
+		     const char *delivery_id, const char *detail);
+
+/*
+ * Appends a row directly with SQL, inside a transaction the caller holds
+ * (used while accepting an alert). Returns 0 or -EIO.
+ */
+int timeline_insert(struct store *s, struct timeline_head *head,
+		    const char *alert_id, int64_t at, const char *actor,
+		    const char *kind, const char *org_id,
+		    const char *delivery_id, const char *detail);
+
+/*
+ * Checks alert_id's chain in the store. Returns the number of rows checked
+ * (>= 0) when every hash holds, -ENOENT when the alert has no rows, or
+ * -EBADMSG with *ret_bad_seq set to the first row that does not hold.
+ */
+int timeline_verify(struct store *s, const char *alert_id,
+		    int64_t *ret_bad_seq);
+
+#endif

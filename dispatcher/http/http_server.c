@@ -1,0 +1,467 @@
+/*
+ * The engine's HTTP listener on evhttp: see http_server.h. One generic
+ * callback takes every request, finds its route in the table below,
+ * checks the bearer token where the route asks for one, calls the
+ * handler (api.c, ack_http.c) and sends its reply. Sending happens in
+ * one place, http_server_reply(), so that every request path ends in
+ * exactly one evhttp_send_reply(): right after the handler, or later for
+ * a handler that defers its answer until the disk has it; evhttp itself
+ * answers what never reaches us (malformed requests 400, bodies over the
+ * limit 413).
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <stdio.h>
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <event2/buffer.h>
+#include <event2/http.h>
+
+#include "common/log.h"
+#include "common/utf8.h"
+#include "dispatcher/http/ack_http.h"
+#include "dispatcher/http/api.h"
+#include "dispatcher/engine/engine.h"
+#include "dispatcher/http/http_server.h"
+
+/* A JSON alert is at most 64 KiB of body plus its fields. */
+#define HTTP_MAX_BODY (1024 * 1024)
+#define HTTP_MAX_HEADERS (16 * 1024)
+#define HTTP_TIMEOUT_SECONDS 30
+#define HTTP_JSON "application/json; charset=utf-8"
+
+struct http_server {
+	struct evhttp *http;		  /* owned */
+	struct evhttp_bound_socket *sock; /* owned by http */
+	struct engine *engine;		  /* not owned */
+	struct ack_http *ack;		  /* owned; reply links' state */
+	int port;			  /* the port actually bound */
+};
+
+/*
+ * A route: the methods it answers, its path pattern and whether it needs
+ * an operator's bearer token. In a pattern, "*" matches one non-empty
+ * path segment, handed to the handler decoded in api_request.params; a
+ * final "**" matches the rest of the path, even empty or with slashes,
+ * handed over raw for the handler to judge. A path that matches a
+ * pattern but not a method gets 405.
+ */
+struct http_route {
+	int methods; /* EVHTTP_REQ_* mask */
+	const char *pattern;
+	bool auth; /* Authorization: Bearer TOKEN required */
+	api_handler handle;
+};
+
+static const struct http_route http_routes[] = {
+	/* The operator API: JSON, bearer token. */
+	{EVHTTP_REQ_POST, "/api/v1/alerts", true, api_alert_create},
+	{EVHTTP_REQ_GET, "/api/v1/alerts", true, api_alert_list},
+	{EVHTTP_REQ_GET, "/api/v1/alerts/*", true, api_alert_get},
+	{EVHTTP_REQ_POST, "/api/v1/alerts/*/cancel", true, api_alert_cancel},
+	{EVHTTP_REQ_GET, "/api/v1/alerts/*/timeline", true, api_alert_timeline},
+	/* For Prometheus and the load balancer: no token. */
+	{EVHTTP_REQ_GET, "/metrics", false, api_metrics},
+	{EVHTTP_REQ_GET, "/healthz", false, api_healthz},
+	/*
+	 * The reply links: the token in the path is the credential. "**"
+	 * so that every malformed token, too, reaches the handler and gets
+	 * its one 404 page.
+	 */
+	{EVHTTP_REQ_GET | EVHTTP_REQ_POST, "/ack/**", false, ack_http_handle},
+	/*
+	 * ROUTES TO ADD (lead): the gateways' signed callbacks, POST on
+	 * "/hooks/STAR/...". Their handlers check their own signatures,
+	 * with auth false here; keep secrets out of log lines (only
+	 * patterns are logged).
+	 */
+	{0, NULL, false, NULL},
+};
+
+/* Every path under this prefix needs a token, even one with no route. */
+#define HTTP_API_PREFIX "/api/"
+
+/*
+ * Matches path against pattern. With params, fills it with the decoded
+ * segments that "*" matched (malloc'd; the caller frees them). Returns
+ * true on a match; a segment that decodes to NUL, bad UTF-8 or control
+ * characters never matches, so handlers only see clean parameters.
+ */
+static bool http_match(const char *pattern, const char *path, char **params)
+{
+	size_t n = 0;
+
+	while (*pattern != '\0') {
+		if (strcmp(pattern, "**") == 0) {
+			if (n == API_MAX_PARAMS)
+				goto fail;
+			if (params != NULL &&
+			    (params[n] = strdup(path)) == NULL)
+				goto fail;
+			return true;
+		}
+		if (*pattern == '*') {
+			const char *end = strchr(path, '/');
+			size_t len = end ? (size_t)(end - path) : strlen(path);
+
+			if (len == 0 || n == API_MAX_PARAMS)
+				goto fail;
+			if (params != NULL) {
+				char *seg = strndup(path, len), *dec;
+				size_t dlen = 0;
+
+				dec = seg ? evhttp_uridecode(seg, 0, &dlen)
+					  : NULL;
+				free(seg);
+				params[n] = dec;
+				if (dec == NULL || strlen(dec) != dlen ||
+				    !utf8_valid(dec, dlen, NULL) ||
+				    utf8_has_control(dec, dlen)) {
+					n++;
+					goto fail;
+				}
+			}
+			n++;
+			pattern++;
+			path += len;
+			continue;
+		}
+		if (*pattern != *path)
+			goto fail;
+		pattern++;
+		path++;
+	}
+	if (*path == '\0')
+		return true;
+fail:
+	for (size_t i = 0; params != NULL && i < n; i++) {
+		free(params[i]);
+		params[i] = NULL;
+	}
+	return false;
+}
+
+/* "GET, POST" for an Allow header (HEAD comes with GET). */
+static void http_allow(int methods, char *out, size_t len)
+{
+	static const struct {
+		int bit;
+		const char *name;
+	} names[] = {
+		{EVHTTP_REQ_GET, "GET"},       {EVHTTP_REQ_HEAD, "HEAD"},
+		{EVHTTP_REQ_POST, "POST"},     {EVHTTP_REQ_PUT, "PUT"},
+		{EVHTTP_REQ_DELETE, "DELETE"}, {EVHTTP_REQ_PATCH, "PATCH"},
+	};
+
+	if (methods & EVHTTP_REQ_GET)
+		methods |= EVHTTP_REQ_HEAD;
+	out[0] = '\0';
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (!(methods & names[i].bit))
+			continue;
+		if (out[0] != '\0')
+			strncat(out, ", ", len - strlen(out) - 1);
+		strncat(out, names[i].name, len - strlen(out) - 1);
+	}
+}
+
+static const char *http_method_name(enum evhttp_cmd_type m)
+{
+	switch (m) {
+	case EVHTTP_REQ_GET:
+		return "GET";
+	case EVHTTP_REQ_POST:
+		return "POST";
+	case EVHTTP_REQ_HEAD:
+		return "HEAD";
+	case EVHTTP_REQ_PUT:
+		return "PUT";
+	case EVHTTP_REQ_DELETE:
+		return "DELETE";
+	case EVHTTP_REQ_OPTIONS:
+		return "OPTIONS";
+	case EVHTTP_REQ_PATCH:
+		return "PATCH";
+	default:
+		return "OTHER";
+	}
+}
+
+/*
+ * Checks "Authorization: Bearer TOKEN". Returns the operator's name, or
+ * NULL after filling a 401. The token itself is never logged.
+ */
+static const char *http_authenticate(struct http_server *h,
+				     struct evhttp_request *req,
+				     struct api_reply *out)
+{
+	const char *v, *op;
+	char *addr = NULL;
+	ev_uint16_t port = 0;
+
+	v = evhttp_find_header(evhttp_request_get_input_headers(req),
+			       "Authorization");
+	/* The scheme is case-insensitive (RFC 9110); the token is not. */
+	if (v == NULL || strncasecmp(v, "Bearer ", 7) != 0) {
+		api_reply_error(out, 401, NULL,
+				"an operator's bearer token is required "
+				"(Authorization: Bearer TOKEN)");
+		goto refused;
+	}
+	v += 7;
+	while (*v == ' ')
+		v++;
+	op = *v != '\0' && strchr(v, ' ') == NULL
+		     ? engine_authenticate(h->engine, v)
+		     : NULL;
+	if (op != NULL)
+		return op;
+	evhttp_connection_get_peer(evhttp_request_get_connection(req), &addr,
+				   &port);
+	log_warnx("http: refused a bearer token from %s",
+		  addr ? addr : "unknown peer");
+	api_reply_error(out, 401, NULL, "the bearer token is not valid");
+refused:
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+			  "WWW-Authenticate", "Bearer");
+	return NULL;
+}
+
+/* Sends out: the one evhttp_send_reply() of every request we route. */
+void http_server_reply(struct evhttp_request *req, struct api_reply *out)
+{
+	struct evkeyvalq *hdrs = evhttp_request_get_output_headers(req);
+	struct evbuffer *body = evhttp_request_get_output_buffer(req);
+
+	if (out->status == 0) {
+		/* A handler that answered nothing is a bug; still reply. */
+		log_warnx("http: a handler returned without a reply");
+		api_reply_error(out, 500, NULL, "internal error");
+	}
+	evhttp_add_header(hdrs, "Content-Type",
+			  out->content_type ? out->content_type : HTTP_JSON);
+	/* Alert status is not for shared caches or a browser's history. */
+	evhttp_add_header(hdrs, "Cache-Control", "no-store");
+	evhttp_add_header(hdrs, "X-Content-Type-Options", "nosniff");
+	/*
+	 * evhttp writes whatever body it is given, even to a HEAD: the
+	 * length goes out, the bytes do not.
+	 */
+	if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD) {
+		char len[32];
+
+		snprintf(len, sizeof(len), "%zu", out->body.len);
+		evhttp_add_header(hdrs, "Content-Length", len);
+	} else if (out->body.len > 0) {
+		evbuffer_add(body, out->body.data, out->body.len);
+	}
+	evhttp_send_reply(req, out->status, NULL, NULL);
+	buf_free(&out->body);
+}
+
+static void http_server_handle(struct evhttp_request *req, void *arg)
+{
+	struct http_server *h = arg;
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+	const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
+	enum evhttp_cmd_type method = evhttp_request_get_command(req);
+	const struct http_route *route = NULL;
+	struct api_request r = {
+		.engine = h->engine,
+		.ack = h->ack,
+		.req = req,
+		.method = method == EVHTTP_REQ_HEAD ? EVHTTP_REQ_GET : method,
+		.query = uri ? evhttp_uri_get_query(uri) : NULL,
+	};
+	struct api_reply out = {0};
+	struct evbuffer *in;
+	bool found = false, auth = false;
+	int allowed = 0;
+
+	if (path == NULL || path[0] == '\0')
+		path = "/";
+	for (const struct http_route *rt = http_routes; rt->pattern; rt++) {
+		if (!http_match(rt->pattern, path, NULL))
+			continue;
+		found = true;
+		allowed |= rt->methods;
+		auth = auth || rt->auth;
+		if (route == NULL && (rt->methods & r.method))
+			route = rt;
+	}
+	/* Strangers learn nothing about the API, not even its paths. */
+	if (auth || (!found && strncmp(path, HTTP_API_PREFIX,
+				       strlen(HTTP_API_PREFIX)) == 0)) {
+		r.operator_name = http_authenticate(h, req, &out);
+		if (r.operator_name == NULL)
+			goto send;
+	}
+	if (!found) {
+		api_reply_error(&out, 404, NULL, "no such resource");
+		goto send;
+	}
+	if (route == NULL) {
+		char allow[64];
+
+		http_allow(allowed, allow, sizeof(allow));
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+				  "Allow", allow);
+		api_reply_error(&out, 405, NULL, "method %s not allowed here",
+				http_method_name(method));
+		goto send;
+	}
+	if (!http_match(route->pattern, path, r.params)) {
+		/* Matched the shape, but a segment decodes to junk. */
+		api_reply_error(&out, 404, NULL, "no such resource");
+		goto send;
+	}
+	in = evhttp_request_get_input_buffer(req);
+	r.body_len = evbuffer_get_length(in);
+	r.body = r.body_len ? (const char *)evbuffer_pullup(in, -1) : "";
+	if (r.body == NULL) {
+		api_reply_error(&out, 500, NULL, "out of memory");
+		goto send;
+	}
+	route->handle(&r, &out);
+	if (out.deferred) {
+		/* The handler owns req now and replies later. */
+		log_debug("http: %s %s -> later", http_method_name(method),
+			  route->pattern);
+		buf_free(&out.body);
+		goto out;
+	}
+send:
+	log_debug("http: %s %s -> %d%s%s", http_method_name(method),
+		  route ? route->pattern : "(no route)", out.status,
+		  r.operator_name ? " by " : "",
+		  r.operator_name ? r.operator_name : "");
+	http_server_reply(req, &out);
+out:
+	for (size_t i = 0; i < API_MAX_PARAMS; i++)
+		free(r.params[i]);
+}
+
+/* Splits "HOST:PORT" ("[v6]:PORT" too) into host (malloc'd) and port. */
+static int http_split_listen(const char *listen, char **ret_host, int *ret_port)
+{
+	const char *colon = strrchr(listen, ':'), *host = listen;
+	size_t hlen;
+	char *end;
+	long port;
+
+	if (colon == NULL || colon[1] == '\0')
+		return -EINVAL;
+	errno = 0;
+	port = strtol(colon + 1, &end, 10);
+	if (*end != '\0' || errno != 0 || port < 0 || port > 65535)
+		return -EINVAL;
+	hlen = (size_t)(colon - listen);
+	if (hlen >= 2 && host[0] == '[' && host[hlen - 1] == ']') {
+		host++;
+		hlen -= 2;
+	}
+	if (hlen == 0)
+		return -EINVAL;
+	*ret_host = strndup(host, hlen);
+	if (*ret_host == NULL)
+		return -ENOMEM;
+	*ret_port = (int)port;
+	return 0;
+}
+
+/*
+ * Listens on listen ("HOST:PORT", port 0 picks a free one) on base and
+ * routes requests to the engine e, which must outlive the server. On
+ * success *ret owns the server (http_server_free()). Returns 0, -EINVAL
+ * for a malformed listen, or another -errno (logged) when binding fails.
+ */
+int http_server_new(struct event_base *base, struct engine *e,
+		    const char *listen, struct http_server **ret)
+{
+	struct http_server *h;
+	struct sockaddr_storage ss;
+	socklen_t sslen = sizeof(ss);
+	char *host = NULL;
+	int port, r;
+
+	r = http_split_listen(listen, &host, &port);
+	if (r < 0) {
+		if (r == -EINVAL)
+			log_warnx("http: listen \"%s\" is not HOST:PORT",
+				  listen);
+		return r;
+	}
+	h = calloc(1, sizeof(*h));
+	if (h == NULL || (h->http = evhttp_new(base)) == NULL) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	h->engine = e;
+	r = ack_http_new(&h->ack);
+	if (r < 0)
+		goto fail;
+	evhttp_set_max_body_size(h->http, HTTP_MAX_BODY);
+	evhttp_set_max_headers_size(h->http, HTTP_MAX_HEADERS);
+	evhttp_set_timeout(h->http, HTTP_TIMEOUT_SECONDS);
+	/*
+	 * Lingering close: an oversize body is read to its end and then
+	 * refused with 413, so the client sees the 413 rather than a reset
+	 * connection in the middle of its upload.
+	 */
+	evhttp_set_flags(h->http, EVHTTP_SERVER_LINGERING_CLOSE);
+	/* Methods we may answer 405 to; the rest evhttp refuses with 501. */
+	evhttp_set_allowed_methods(
+		h->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
+				 EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
+				 EVHTTP_REQ_PATCH | EVHTTP_REQ_OPTIONS);
+	evhttp_set_gencb(h->http, http_server_handle, h);
+	errno = 0;
+	h->sock = evhttp_bind_socket_with_handle(h->http, host,
+						 (ev_uint16_t)port);
+	if (h->sock == NULL) {
+		r = errno ? -errno : -EADDRNOTAVAIL;
+		log_warn("http: cannot listen on %s", listen);
+		goto fail;
+	}
+	if (getsockname(evhttp_bound_socket_get_fd(h->sock),
+			(struct sockaddr *)&ss, &sslen) < 0) {
+		r = -errno;
+		log_warn("http: getsockname");
+		goto fail;
+	}
+	h->port = ss.ss_family == AF_INET6
+			  ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
+			  : ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	log_info("http: listening on %s (port %d)", listen, h->port);
+	free(host);
+	*ret = h;
+	return 0;
+fail:
+	free(host);
+	http_server_free(h);
+	return r;
+}
+
+int http_server_port(const struct http_server *h)
+{
+	return h->port;
+}
+
+void http_server_free(struct http_server *h)
+{
+	if (h == NULL)
+		return;
+	/* First: answers waiting for the disk let go of their requests. */
+	ack_http_free(h->ack);
+	/* Frees the listener and every open connection with it. */
+	if (h->http != NULL)
+		evhttp_free(h->http);
+	free(h);
+}

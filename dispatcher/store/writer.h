@@ -1,0 +1,74 @@
+/*
+ * Group commit: the engine's state changes (delivery states, attempts,
+ * organisation and alert states, timeline events) are queued in memory and
+ * written in one SQLite transaction per loop turn, never one transaction
+ * per row. Alert acceptance does not go through here: it commits at once,
+ * before anything is sent.
+ */
+#ifndef POCALERT_WRITER_H
+#define POCALERT_WRITER_H
+
+#include <stdint.h>
+
+#include <event2/event.h>
+
+#include "dispatcher/store/store.h"
+
+struct writer;
+
+/* A writer for s on base (writer_free()), or NULL when out of memory. */
+struct writer *writer_new(struct event_base *base, struct store *s);
+
+/* Writes what is queued, then frees the writer. NULL is a no-op. */
+void writer_free(struct writer *w);
+
+/* Writes everything queued now, in one transaction. Returns 0 or -EIO. */
+int writer_flush(struct writer *w);
+
+/* Number of operations waiting to be written. */
+size_t writer_pending(const struct writer *w);
+
+/*
+ * The operations. Strings are copied; NULL strings are stored as NULL.
+ * A negative time or count means "leave as it is".
+ */
+void writer_delivery_state(struct writer *w, const char *id, const char *state,
+			   int attempts, int64_t next_at,
+			   const char *last_error, int64_t sent_at,
+			   const char *gateway_id, const char *reason);
+void writer_attempt(struct writer *w, const char *delivery_id, int n,
+		    int64_t started_at, int64_t ended_at, const char *outcome,
+		    int code, const char *detail, const char *gateway_id);
+void writer_org_state(struct writer *w, const char *alert_id,
+		      const char *org_id, const char *state, int step,
+		      int64_t next_at);
+void writer_alert_state(struct writer *w, const char *alert_id,
+			const char *state, int64_t finished_at);
+/*
+ * A timeline row; seq, prev_hash and hash are computed by the caller
+ * (timeline.c) so the chain is known before the row is on disk.
+ */
+void writer_event(struct writer *w, const char *alert_id, int64_t seq,
+		  int64_t at, const char *actor, const char *kind,
+		  const char *org_id, const char *delivery_id,
+		  const char *detail, const char *prev_hash, const char *hash);
+
+/* A contact's answer on its reply-link row (the first time stays). */
+void writer_ack(struct writer *w, const char *token_hash, int64_t at,
+		const char *response, const char *name, const char *comment,
+		const char *source, const char *user_agent);
+
+/* An organisation acknowledged: its state and who, what, how. */
+void writer_org_ack(struct writer *w, const char *alert_id, const char *org_id,
+		    int64_t at, const char *by, const char *response,
+		    const char *comment, const char *via);
+
+/*
+ * Calls fn(arg, 0) once everything queued so far is committed, from the
+ * loop, never from inside this call; fn(arg, -EIO) if the writer is freed
+ * first.
+ */
+void writer_after_commit(struct writer *w, void (*fn)(void *arg, int result),
+			 void *arg);
+
+#endif
