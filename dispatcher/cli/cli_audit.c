@@ -2,8 +2,8 @@
  * `pocalert audit verify ID`: checks an alert's hash-chained timeline
  * (timeline.h) in the database itself, not through the daemon, so that
  * it works with the daemon stopped and does not take the daemon's word
- * for its own history. SQLite's WAL lets it read while the daemon
- * writes; what the daemon still holds for its next group commit is not
+ * for its own history. The store lets it read while the daemon
+ * writes (SQLite's WAL); what the daemon still holds for its next group commit is not
  * yet on disk and is not checked.
  */
 #include <errno.h>
@@ -27,20 +27,15 @@ static const char audit_usage[] =
 	"Exit status: 0 intact, 1 broken (or the check failed), 2 no such\n"
 	"alert or bad usage.\n";
 
-/* 1 when the alerts table has id, 0 when not, -EIO on error. */
+/* 1 when the store has alert id, 0 when not, -EIO on error. */
 static int alert_exists(struct store *s, const char *id)
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT 1 FROM alerts WHERE id = ?");
-	int rc;
+	char state[32];
+	int r = store_alert_state(s, id, state, sizeof(state));
 
-	if (st == NULL)
-		return -EIO;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc == SQLITE_ROW)
+	if (r == 0 || r == -ENOBUFS)
 		return 1;
-	return rc == SQLITE_DONE ? 0 : -EIO;
+	return r == -ENOENT ? 0 : -EIO;
 }
 
 static int audit_verify(const char *config, const char *id)

@@ -94,22 +94,53 @@ void ack_token(const struct engine *e, const char *alert_id, const char *org_id,
 	explicit_bzero(mac, sizeof(mac));
 }
 
-static char *col(sqlite3_stmt *st, int i)
+static char *dup_or_null(const char *t)
 {
-	const unsigned char *t = sqlite3_column_text(st, i);
-
-	return t ? strdup((const char *)t) : NULL;
+	return t ? strdup(t) : NULL;
 }
 
-/* The token's row, joined with its alert and organisation. */
-static const char ack_lookup_sql[] =
-	"SELECT t.alert_id, a.title, a.body, a.type, a.severity, a.tlp,"
-	" a.drill, a.state, t.org_id, o.org_name, t.contact_id,"
-	" t.contact_name, t.language, a.created_at, t.confirmed_at,"
-	" t.response, t.name, t.comment, t.position"
-	" FROM ack_tokens t JOIN alerts a ON a.id = t.alert_id"
-	" JOIN alert_orgs o ON o.alert_id = t.alert_id AND o.org_id = t.org_id"
-	" WHERE t.token_hash = ?";
+/* Where a lookup's row goes. */
+struct lookup {
+	size_t len;	    /* of the token given */
+	struct ack_view *v; /* filled when the row counts */
+	int *ret_pos;
+};
+
+static int lookup_row(void *arg, const struct store_ack_row *row)
+{
+	struct lookup *l = arg;
+	struct ack_view *v = l->v;
+
+	/* A malformed token never matches, whatever the store holds. */
+	if (l->len != 32)
+		return -ENOENT;
+	memset(v, 0, sizeof(*v));
+	v->alert_id = dup_or_null(row->alert_id);
+	v->title = dup_or_null(row->title);
+	v->body = dup_or_null(row->body);
+	v->type = dup_or_null(row->type);
+	v->severity = dup_or_null(row->severity);
+	tlp_parse(row->tlp, &v->tlp);
+	v->drill = row->drill;
+	v->cancelled = row->alert_state != NULL &&
+		       strcmp(row->alert_state, "cancelled") == 0;
+	v->org_id = dup_or_null(row->org_id);
+	v->org_name = dup_or_null(row->org_name);
+	v->contact_id = dup_or_null(row->contact_id);
+	v->contact_name = dup_or_null(row->contact_name);
+	v->language = dup_or_null(row->language);
+	v->created_at = row->created_at;
+	v->confirmed_at =
+		row->confirmed_at == STORE_NONE ? 0 : row->confirmed_at;
+	v->response = dup_or_null(row->response);
+	v->name = dup_or_null(row->name);
+	v->comment = dup_or_null(row->comment);
+	*l->ret_pos = row->position;
+	if (v->alert_id && v->org_id && v->contact_id)
+		return 0;
+	ack_view_free(v);
+	return -ENOMEM;
+}
 
 /*
  * Hashes the token and looks it up. A malformed token is hashed and
@@ -118,45 +149,11 @@ static const char ack_lookup_sql[] =
 static int lookup(struct engine *e, const char *token, struct ack_view *v,
 		  int *ret_pos, char hash[65])
 {
-	sqlite3_stmt *st = store_stmt(e->store, ack_lookup_sql);
-	size_t len = token ? strlen(token) : 0;
-	int rc, r = -ENOENT;
+	struct lookup l = {
+		.len = token ? strlen(token) : 0, .v = v, .ret_pos = ret_pos};
 
-	crypto_sha256_hex(token ? token : "", len, hash);
-	if (st == NULL)
-		return -EIO;
-	sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW && len == 32) {
-		memset(v, 0, sizeof(*v));
-		v->alert_id = col(st, 0);
-		v->title = col(st, 1);
-		v->body = col(st, 2);
-		v->type = col(st, 3);
-		v->severity = col(st, 4);
-		tlp_parse((const char *)sqlite3_column_text(st, 5), &v->tlp);
-		v->drill = sqlite3_column_int(st, 6) != 0;
-		v->cancelled = strcmp((const char *)sqlite3_column_text(st, 7),
-				      "cancelled") == 0;
-		v->org_id = col(st, 8);
-		v->org_name = col(st, 9);
-		v->contact_id = col(st, 10);
-		v->contact_name = col(st, 11);
-		v->language = col(st, 12);
-		v->created_at = sqlite3_column_int64(st, 13);
-		v->confirmed_at = sqlite3_column_int64(st, 14);
-		v->response = col(st, 15);
-		v->name = col(st, 16);
-		v->comment = col(st, 17);
-		*ret_pos = sqlite3_column_int(st, 18);
-		r = v->alert_id && v->org_id && v->contact_id ? 0 : -ENOMEM;
-		if (r < 0)
-			ack_view_free(v);
-	} else if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		r = -EIO;
-	}
-	sqlite3_reset(st);
-	return r;
+	crypto_sha256_hex(token ? token : "", l.len, hash);
+	return store_ack_lookup(e->store, hash, lookup_row, &l);
 }
 
 /*
@@ -312,44 +309,35 @@ int engine_ack_confirm(struct engine *e, const char *token,
 	return 0;
 }
 
+static int timeline_json_row(void *arg, const struct store_event_row *row)
+{
+	json_t *arr = arg;
+	char at[40];
+
+	time_format_rfc3339(row->at, at, sizeof(at));
+	json_array_append_new(
+		arr, json_pack("{s:I,s:s,s:s,s:s,s:s?,s:s?,s:s?,s:s}", "seq",
+			       (json_int_t)row->seq, "at", at, "actor",
+			       row->actor, "kind", row->kind, "org",
+			       row->org_id, "delivery", row->delivery_id,
+			       "detail", row->detail, "hash", row->hash));
+	return 0;
+}
+
 json_t *engine_timeline_json(struct engine *e, const char *alert_id,
 			     int *ret_notfound)
 {
-	sqlite3_stmt *st;
 	json_t *arr;
-	int rc;
+	int r;
 
 	*ret_notfound = 0;
 	writer_flush(e->writer);
-	st = store_stmt(e->store, "SELECT seq, at, actor, kind, org_id,"
-				  " delivery_id, detail, hash FROM events"
-				  " WHERE alert_id = ? ORDER BY seq");
 	arr = json_array();
-	if (st == NULL || arr == NULL) {
-		json_decref(arr);
+	if (arr == NULL)
 		return NULL;
-	}
-	sqlite3_bind_text(st, 1, alert_id, -1, SQLITE_STATIC);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		char at[40];
-		const char *org = (const char *)sqlite3_column_text(st, 4);
-		const char *del = (const char *)sqlite3_column_text(st, 5);
-
-		time_format_rfc3339(sqlite3_column_int64(st, 1), at,
-				    sizeof(at));
-		json_array_append_new(
-			arr,
-			json_pack("{s:I,s:s,s:s,s:s,s:s?,s:s?,s:s?,s:s}", "seq",
-				  (json_int_t)sqlite3_column_int64(st, 0), "at",
-				  at, "actor", sqlite3_column_text(st, 2),
-				  "kind", sqlite3_column_text(st, 3), "org",
-				  org, "delivery", del, "detail",
-				  sqlite3_column_text(st, 6), "hash",
-				  sqlite3_column_text(st, 7)));
-	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE || json_array_size(arr) == 0) {
-		*ret_notfound = rc == SQLITE_DONE;
+	r = store_timeline_rows(e->store, alert_id, timeline_json_row, arr);
+	if (r < 0 || json_array_size(arr) == 0) {
+		*ret_notfound = r == 0;
 		json_decref(arr);
 		return NULL;
 	}

@@ -25,14 +25,11 @@
 
 int directory_refresh(struct engine *e)
 {
-	sqlite3_stmt *st = store_stmt(e->store, "PRAGMA data_version");
 	int64_t version = -1;
 	struct directory d = {0};
 
-	if (st != NULL && sqlite3_step(st) == SQLITE_ROW)
-		version = sqlite3_column_int64(st, 0);
-	if (st != NULL)
-		sqlite3_reset(st);
+	if (store_data_version(e->store, &version) < 0)
+		version = -1;
 	if (version >= 0 && version == e->dir_version)
 		return 0;
 	/* store_directory_load returns organisations in id order. */
@@ -85,25 +82,6 @@ static int new_alert_id(char *out, size_t len)
 		 (unsigned)(tm.tm_mon + 1) % 100u, (unsigned)tm.tm_mday % 100u,
 		 hex);
 	return 0;
-}
-
-static int step_ok(struct store *s, sqlite3_stmt *st)
-{
-	if (st == NULL)
-		return -EIO;
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		log_warnx("intake: %s", sqlite3_errmsg(store_db(s)));
-		return -EIO;
-	}
-	return 0;
-}
-
-static void bind_str(sqlite3_stmt *st, int i, const char *s)
-{
-	if (s)
-		sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
-	else
-		sqlite3_bind_null(st, i);
 }
 
 static bool holiday_first(struct engine *e, const struct rt_alert *a,
@@ -258,52 +236,52 @@ static struct rt_delivery *delivery_new(struct engine *e, struct rt_alert *a,
 	return d;
 }
 
+/* Adds the rows of the planned deliveries to b, with their timeline. */
 static int persist_planned(struct engine *e, struct rt_alert *a,
-			   const struct planned *list, size_t n, int64_t now)
+			   const struct planned *list, size_t n, int64_t now,
+			   struct store_batch *b)
 {
-	struct store *s = e->store;
-	sqlite3_stmt *st;
 	char did[96], why[160];
 
 	for (size_t i = 0; i < n; i++) {
 		const struct planned *p = &list[i];
 		const struct rt_org *o = alert_org(a, p->org);
+		const char *language =
+			p->contact->language ? p->contact->language : "ja";
 
 		snprintf(did, sizeof(did), "%s-%d", a->id,
 			 a->next_seq + (int)i);
 		if (p->skip_reason)
 			skip_words(a, p, why, sizeof(why));
-		st = store_stmt(
-			s,
-			"INSERT INTO deliveries (id, alert_id, org_id,"
-			" contact_id, contact_name, language, channel,"
-			" address, charset, step, rank, state, reason,"
-			" kind)"
-			" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-		if (st == NULL)
-			return -EIO;
-		bind_str(st, 1, did);
-		bind_str(st, 2, a->id);
-		bind_str(st, 3, o->org_id);
-		bind_str(st, 4, p->contact->id);
-		bind_str(st, 5, p->contact->name);
-		bind_str(st, 6,
-			 p->contact->language ? p->contact->language : "ja");
-		bind_str(st, 7, dir_channel_name(p->method->channel));
-		bind_str(st, 8, p->method->address);
-		bind_str(st, 9, dir_charset_name(p->method->charset));
-		sqlite3_bind_int(st, 10, p->step);
-		sqlite3_bind_int(st, 11, a->next_seq + (int)i);
-		bind_str(st, 12, p->skip_reason ? "skipped" : "queued");
-		bind_str(st, 13, p->skip_reason ? why : NULL);
-		bind_str(st, 14, p->kind);
-		if (step_ok(s, st) < 0)
-			return -EIO;
+		if (store_batch_add(
+			    b,
+			    &(struct store_op){
+				    .kind = STORE_OP_DELIVERY_NEW,
+				    .delivery_new = {
+					    .id = did,
+					    .alert_id = a->id,
+					    .org_id = o->org_id,
+					    .contact_id = p->contact->id,
+					    .contact_name = p->contact->name,
+					    .language = language,
+					    .channel = dir_channel_name(
+						    p->method->channel),
+					    .address = p->method->address,
+					    .charset = dir_charset_name(
+						    p->method->charset),
+					    .step = p->step,
+					    .rank = a->next_seq + (int)i,
+					    .state = p->skip_reason ? "skipped"
+								    : "queued",
+					    .reason =
+						    p->skip_reason ? why : NULL,
+					    .kind = p->kind,
+				    }}) < 0)
+			return -ENOMEM;
 		if (p->skip_reason) {
-			if (timeline_insert(s, &a->timeline, a->id, now,
-					    "engine", "skipped", o->org_id, did,
-					    why) < 0)
-				return -EIO;
+			if (timeline_add(b, &a->timeline, a->id, now, "engine",
+					 "skipped", o->org_id, did, why) < 0)
+				return -ENOMEM;
 			continue;
 		}
 		if (strcmp(p->kind, "alert") == 0) {
@@ -312,24 +290,21 @@ static int persist_planned(struct engine *e, struct rt_alert *a,
 			ack_token(e, a->id, o->org_id, p->contact->id, token);
 			crypto_sha256_hex(token, strlen(token), hash);
 			explicit_bzero(token, sizeof(token));
-			st = store_stmt(
-				s, "INSERT OR IGNORE INTO ack_tokens"
-				   " (token_hash, alert_id, org_id,"
-				   " position, contact_id, contact_name,"
-				   " language) VALUES (?, ?, ?, ?, ?, ?, ?)");
-			if (st == NULL)
-				return -EIO;
-			bind_str(st, 1, hash);
-			bind_str(st, 2, a->id);
-			bind_str(st, 3, o->org_id);
-			sqlite3_bind_int(st, 4, (int)p->org);
-			bind_str(st, 5, p->contact->id);
-			bind_str(st, 6, p->contact->name);
-			bind_str(st, 7,
-				 p->contact->language ? p->contact->language
-						      : "ja");
-			if (step_ok(s, st) < 0)
-				return -EIO;
+			if (store_batch_add(
+				    b, &(struct store_op){
+					       .kind = STORE_OP_ACK_TOKEN_NEW,
+					       .ack_token_new = {
+						       .token_hash = hash,
+						       .alert_id = a->id,
+						       .org_id = o->org_id,
+						       .position = (int)p->org,
+						       .contact_id =
+							       p->contact->id,
+						       .contact_name =
+							       p->contact->name,
+						       .language = language,
+					       }}) < 0)
+				return -ENOMEM;
 		}
 	}
 	return 0;
@@ -384,6 +359,7 @@ int plan_commit(struct engine *e, struct rt_alert *a,
 {
 	struct timeline_head saved = a->timeline;
 	int64_t now = time_now_ms();
+	struct store_batch batch = {0};
 	char did[96];
 	int r;
 	struct planned *list;
@@ -394,19 +370,14 @@ int plan_commit(struct engine *e, struct rt_alert *a,
 	if (list == NULL)
 		return -ENOMEM;
 	/* The writer's queue goes first so the timeline stays in order. */
-	writer_flush(e->writer);
-	if (store_begin(e->store) < 0) {
-		free(list);
-		return -EIO;
-	}
-	r = persist_planned(e, a, list, n, now);
+	r = persist_planned(e, a, list, n, now, &batch);
 	if (r == 0)
-		r = store_commit(e->store);
+		r = writer_apply_now(e->writer, &batch);
+	store_batch_free(&batch);
 	if (r < 0) {
-		store_rollback(e->store);
 		a->timeline = saved;
 		free(list);
-		return r;
+		return r == -ENOMEM ? r : -EIO;
 	}
 	for (size_t i = 0; i < n; i++) {
 		const struct planned *p = &list[i];
@@ -508,69 +479,63 @@ static int choose_policy(struct engine *e, const struct alert_input *in,
 	return 0;
 }
 
+/* Adds the alert, its organisations and its first timeline row to b. */
 static int persist_alert(struct engine *e, struct rt_alert *a,
 			 const struct alert_input *in,
-			 const char *operator_name, const struct plan *pl)
+			 const char *operator_name, const struct plan *pl,
+			 struct store_batch *b)
 {
-	struct store *s = e->store;
-	sqlite3_stmt *st;
 	char *targets = NULL, *snapshot = NULL, detail[320];
 	json_t *arr = json_array();
-	int r = -EIO;
+	int r = -ENOMEM;
 
 	for (size_t i = 0; arr && i < in->n_targets; i++)
 		json_array_append_new(arr, json_string(in->targets[i]));
 	targets = arr ? json_dumps(arr, JSON_COMPACT) : NULL;
 	json_decref(arr);
 	snapshot = policy_to_json_string(&a->policy);
-	if (targets == NULL || snapshot == NULL) {
-		r = -ENOMEM;
+	if (targets == NULL || snapshot == NULL)
 		goto out;
-	}
-	st = store_stmt(s,
-			"INSERT INTO alerts (id, title, body, type, severity,"
-			" tlp, drill, targets, policy, policy_json, mode,"
-			" state, created_at, created_by)"
-			" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'active',"
-			" ?, ?)");
-	if (st == NULL)
+	if (store_batch_add(
+		    b,
+		    &(struct store_op){
+			    .kind = STORE_OP_ALERT_NEW,
+			    .alert_new = {
+				    .id = a->id,
+				    .title = in->title,
+				    .body = in->body,
+				    .type = in->type,
+				    .severity = in->severity,
+				    .tlp = tlp_name(in->tlp),
+				    .drill = in->drill,
+				    .targets = targets,
+				    .policy = a->policy.name,
+				    .policy_json = snapshot,
+				    .mode = in->mode ? in->mode
+						     : select_mode_name(
+							       e->config->mode),
+				    .created_at = a->created_at,
+				    .created_by = operator_name,
+			    }}) < 0)
 		goto out;
-	bind_str(st, 1, a->id);
-	bind_str(st, 2, in->title);
-	bind_str(st, 3, in->body);
-	bind_str(st, 4, in->type);
-	bind_str(st, 5, in->severity);
-	bind_str(st, 6, tlp_name(in->tlp));
-	sqlite3_bind_int(st, 7, in->drill);
-	bind_str(st, 8, targets);
-	bind_str(st, 9, a->policy.name);
-	bind_str(st, 10, snapshot);
-	bind_str(st, 11,
-		 in->mode ? in->mode : select_mode_name(e->config->mode));
-	sqlite3_bind_int64(st, 12, a->created_at);
-	bind_str(st, 13, operator_name);
-	if (step_ok(s, st) < 0)
-		goto out;
-	for (size_t i = 0; i < pl->n_orgs; i++) {
-		st = store_stmt(s, "INSERT INTO alert_orgs (alert_id, org_id,"
-				   " org_name, position, state, step, next_at)"
-				   " VALUES (?, ?, ?, ?, 'pending', -1, ?)");
-		if (st == NULL)
+	for (size_t i = 0; i < pl->n_orgs; i++)
+		if (store_batch_add(
+			    b, &(struct store_op){
+				       .kind = STORE_OP_ORG_NEW,
+				       .org_new = {
+					       .alert_id = a->id,
+					       .org_id = pl->orgs[i]->id,
+					       .org_name = pl->orgs[i]->name,
+					       .position = (int)i,
+					       .next_at = a->created_at,
+				       }}) < 0)
 			goto out;
-		bind_str(st, 1, a->id);
-		bind_str(st, 2, pl->orgs[i]->id);
-		bind_str(st, 3, pl->orgs[i]->name);
-		sqlite3_bind_int(st, 4, (int)i);
-		sqlite3_bind_int64(st, 5, a->created_at);
-		if (step_ok(s, st) < 0)
-			goto out;
-	}
 	snprintf(detail, sizeof(detail),
 		 "%s %s %s%s to %zu organisations, policy %s", in->type,
 		 in->severity, tlp_label(in->tlp), in->drill ? " drill" : "",
 		 pl->n_orgs, a->policy.name);
-	if (timeline_insert(s, &a->timeline, a->id, a->created_at,
-			    operator_name, "accepted", NULL, NULL, detail) < 0)
+	if (timeline_add(b, &a->timeline, a->id, a->created_at, operator_name,
+			 "accepted", NULL, NULL, detail) < 0)
 		goto out;
 	r = 0;
 out:
@@ -625,6 +590,7 @@ int engine_accept(struct engine *e, const struct alert_input *in,
 {
 	struct plan pl = {0};
 	struct rt_alert *a = NULL;
+	struct store_batch batch = {0};
 	char id[32];
 	int64_t now = time_now_ms();
 	int r;
@@ -653,16 +619,12 @@ int engine_accept(struct engine *e, const struct alert_input *in,
 	 * tick then plans step 0 (at once when it is due at 0s) through the
 	 * same path as every later step.
 	 */
-	writer_flush(e->writer);
-	if (store_begin(e->store) < 0) {
-		r = -EIO;
-		goto out;
-	}
-	r = persist_alert(e, a, in, operator_name, &pl);
+	r = persist_alert(e, a, in, operator_name, &pl, &batch);
 	if (r == 0)
-		r = store_commit(e->store);
+		r = writer_apply_now(e->writer, &batch);
 	if (r < 0) {
-		store_rollback(e->store);
+		if (r != -ENOMEM)
+			r = -EIO;
 		goto out;
 	}
 	LIST_INSERT_HEAD(&e->alerts, a, link);
@@ -676,6 +638,7 @@ int engine_accept(struct engine *e, const struct alert_input *in,
 	/* Plan and send step 0 now rather than at the next tick. */
 	escalation_run(e);
 out:
+	store_batch_free(&batch);
 	engine_alert_free(a);
 	plan_free(&pl);
 	return r;
@@ -684,18 +647,64 @@ out:
 /* Answers -EALREADY for a finished alert, -ENOENT for an unknown one. */
 static int cancel_finished(struct engine *e, const char *id)
 {
-	sqlite3_stmt *st =
-		store_stmt(e->store, "SELECT state FROM alerts WHERE id = ?");
-	int rc;
+	char state[32];
+	int r = store_alert_state(e->store, id, state, sizeof(state));
 
-	if (st == NULL)
-		return -EIO;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc == SQLITE_ROW)
+	if (r == 0 || r == -ENOBUFS)
 		return -EALREADY;
-	return rc == SQLITE_DONE ? -ENOENT : -EIO;
+	return r == -ENOENT ? -ENOENT : -EIO;
+}
+
+/* The notices planned so far while the sent methods come from the store. */
+struct cancel_plan {
+	struct engine *e;
+	struct rt_alert *a;
+	struct planned *list;
+	size_t n, cap;
+};
+
+static int cancel_notice_row(void *arg, const struct store_method_row *row)
+{
+	struct cancel_plan *cp = arg;
+	struct rt_alert *a = cp->a;
+	const char *org = row->org_id, *cid = row->contact_id;
+	const char *addr = row->address;
+	const struct dir_org *o;
+	size_t pos;
+	int r = 0;
+
+	if (org == NULL || cid == NULL || addr == NULL)
+		return 0;
+	o = directory_org(cp->e, org);
+	if (o == NULL)
+		return 0;
+	for (pos = 0; pos < a->n_orgs; pos++)
+		if (strcmp(a->orgs[pos].org_id, org) == 0)
+			break;
+	if (pos == a->n_orgs)
+		return 0;
+	/* The directory's contact method with this address. */
+	for (size_t ci = 0; ci < o->n_contacts; ci++) {
+		const struct dir_contact *c = &o->contacts[ci];
+
+		if (strcmp(c->id, cid) != 0)
+			continue;
+		for (size_t mi = 0; mi < c->n_methods; mi++) {
+			struct planned p = {
+				.org = pos,
+				.contact = c,
+				.method = &c->methods[mi],
+				.step = -1,
+				.kind = "cancel",
+			};
+
+			if (strcmp(c->methods[mi].address, addr) != 0)
+				continue;
+			r = push(&cp->list, &cp->n, &cp->cap, &p);
+			break;
+		}
+	}
+	return r;
 }
 
 /*
@@ -705,58 +714,15 @@ static int cancel_finished(struct engine *e, const char *id)
  */
 static int plan_cancel_notices(struct engine *e, struct rt_alert *a)
 {
-	sqlite3_stmt *st =
-		store_stmt(e->store, "SELECT DISTINCT org_id, contact_id,"
-				     " channel, address FROM deliveries"
-				     " WHERE alert_id = ? AND state = 'sent'"
-				     " AND kind = 'alert'");
-	struct planned *list = NULL;
-	size_t n = 0, cap = 0;
-	int r = 0, rc;
+	struct cancel_plan cp = {.e = e, .a = a};
+	int r;
 
-	if (st == NULL || directory_refresh(e) < 0)
+	if (directory_refresh(e) < 0)
 		return -EIO;
-	sqlite3_bind_text(st, 1, a->id, -1, SQLITE_STATIC);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW && r == 0) {
-		const char *org = (const char *)sqlite3_column_text(st, 0);
-		const char *cid = (const char *)sqlite3_column_text(st, 1);
-		const char *addr = (const char *)sqlite3_column_text(st, 3);
-		const struct dir_org *o = directory_org(e, org);
-		size_t pos;
-
-		if (o == NULL)
-			continue;
-		for (pos = 0; pos < a->n_orgs; pos++)
-			if (strcmp(a->orgs[pos].org_id, org) == 0)
-				break;
-		if (pos == a->n_orgs)
-			continue;
-		/* The directory's contact method with this address. */
-		for (size_t ci = 0; ci < o->n_contacts; ci++) {
-			const struct dir_contact *c = &o->contacts[ci];
-
-			if (strcmp(c->id, cid) != 0)
-				continue;
-			for (size_t mi = 0; mi < c->n_methods; mi++) {
-				struct planned p = {
-					.org = pos,
-					.contact = c,
-					.method = &c->methods[mi],
-					.step = -1,
-					.kind = "cancel",
-				};
-
-				if (strcmp(c->methods[mi].address, addr) != 0)
-					continue;
-				r = push(&list, &n, &cap, &p);
-				break;
-			}
-		}
-	}
-	sqlite3_reset(st);
+	r = store_alert_sent_methods(e->store, a->id, cancel_notice_row, &cp);
 	if (r == 0)
-		r = plan_commit(e, a, list, n);
-	free(list);
+		r = plan_commit(e, a, cp.list, cp.n);
+	free(cp.list);
 	return r;
 }
 

@@ -19,21 +19,19 @@
 #include "dispatcher/engine/engine_internal.h"
 #include "common/timefmt.h"
 
-static char *col(sqlite3_stmt *st, int i, bool *oom)
+/* A copy of a row's text ("" for NULL); sets *oom when out of memory. */
+static char *col(const char *t, bool *oom)
 {
-	const unsigned char *t = sqlite3_column_text(st, i);
-	char *p = strdup(t ? (const char *)t : "");
+	char *p = strdup(t ? t : "");
 
 	if (p == NULL)
 		*oom = true;
 	return p;
 }
 
-static const char *text(sqlite3_stmt *st, int i)
+static const char *text(const char *t)
 {
-	const unsigned char *t = sqlite3_column_text(st, i);
-
-	return t ? (const char *)t : "";
+	return t ? t : "";
 }
 
 /* States are static strings in memory: map a stored one to its constant. */
@@ -50,45 +48,35 @@ static const char *org_state(const char *s)
 	return "pending";
 }
 
+static int load_alert_row(void *arg, const struct store_alert_row *row)
+{
+	struct engine *e = arg;
+	struct rt_alert *a = calloc(1, sizeof(*a));
+	bool oom = false;
+
+	if (a == NULL)
+		return -ENOMEM;
+	LIST_INIT(&a->deliveries);
+	/* Newest first from the store, so the list ends oldest first. */
+	LIST_INSERT_HEAD(&e->alerts, a, link);
+	a->id = col(row->id, &oom);
+	a->title = col(row->title, &oom);
+	a->body = col(row->body, &oom);
+	a->type = col(row->type, &oom);
+	a->severity = col(row->severity, &oom);
+	tlp_parse(text(row->tlp), &a->tlp);
+	a->drill = row->drill;
+	a->created_at = row->created_at;
+	if (policy_from_json_string(text(row->policy_json), &a->policy) < 0)
+		policy_default(&a->policy);
+	a->finished = strcmp(text(row->state), "active") != 0;
+	a->cancelled = strcmp(text(row->state), "cancelled") == 0;
+	return oom ? -ENOMEM : 0;
+}
+
 static int load_alerts(struct engine *e)
 {
-	sqlite3_stmt *st = store_stmt(
-		e->store,
-		"SELECT id, title, body, type, severity, tlp, drill, created_at,"
-		" policy_json, state FROM alerts WHERE state = 'active' OR id IN"
-		" (SELECT DISTINCT alert_id FROM deliveries"
-		"  WHERE state IN ('queued', 'sending', 'retry_wait'))"
-		" ORDER BY created_at DESC");
-	bool oom = false;
-	int rc;
-
-	if (st == NULL)
-		return -EIO;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct rt_alert *a = calloc(1, sizeof(*a));
-
-		if (a == NULL)
-			return -ENOMEM;
-		LIST_INIT(&a->deliveries);
-		/* Newest first in the query, so the list ends oldest first. */
-		LIST_INSERT_HEAD(&e->alerts, a, link);
-		a->id = col(st, 0, &oom);
-		a->title = col(st, 1, &oom);
-		a->body = col(st, 2, &oom);
-		a->type = col(st, 3, &oom);
-		a->severity = col(st, 4, &oom);
-		tlp_parse(text(st, 5), &a->tlp);
-		a->drill = sqlite3_column_int(st, 6) != 0;
-		a->created_at = sqlite3_column_int64(st, 7);
-		if (policy_from_json_string(text(st, 8), &a->policy) < 0)
-			policy_default(&a->policy);
-		a->finished = strcmp(text(st, 9), "active") != 0;
-		a->cancelled = strcmp(text(st, 9), "cancelled") == 0;
-		if (oom)
-			return -ENOMEM;
-	}
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : -EIO;
+	return store_recovery_alerts(e->store, load_alert_row, e);
 }
 
 static int add_id(char ***ids, size_t *n, const char *id)
@@ -112,103 +100,188 @@ static struct rt_org *org_by_id(struct rt_alert *a, const char *id)
 	return NULL;
 }
 
+/* An alert whose organisations are being read, and the room counted. */
+struct org_load {
+	struct rt_alert *a;
+	size_t cap;
+};
+
+static int load_org_row(void *arg, const struct store_org_row *row)
+{
+	struct org_load *l = arg;
+	struct rt_alert *a = l->a;
+	struct rt_org *o;
+	bool oom = false;
+
+	if (a->n_orgs == l->cap)
+		return 0; /* more than counted: a concurrent writer */
+	o = &a->orgs[a->n_orgs++];
+	o->org_id = col(row->org_id, &oom);
+	o->org_name = col(row->org_name, &oom);
+	o->state = org_state(text(row->state));
+	o->step = row->step;
+	o->closed = strcmp(o->state, "acknowledged") == 0 ||
+		    strcmp(o->state, "unreachable") == 0 ||
+		    strcmp(o->state, "cancelled") == 0;
+	/* Ask the policy at once: it counts from acceptance. */
+	o->next_at = 0;
+	if (!o->closed)
+		a->open_orgs++;
+	return oom ? -ENOMEM : 0;
+}
+
+/* Reached: a sendable alert delivery was planned to the contact. */
+static int load_reach_row(void *arg, const struct store_reach_row *row)
+{
+	struct rt_alert *a = arg;
+	struct rt_org *o = org_by_id(a, text(row->org_id));
+	const char *cid = text(row->contact_id);
+	bool seen = false;
+
+	if (o == NULL)
+		return 0;
+	for (size_t i = 0; i < o->n_targeted && !seen; i++)
+		seen = strcmp(o->targeted[i], cid) == 0;
+	if (!seen && add_id(&o->targeted, &o->n_targeted, cid) < 0)
+		return -ENOMEM;
+	o->sent += (size_t)row->sent;
+	if (row->step == o->step)
+		o->step_sent += (size_t)row->sent;
+	return 0;
+}
+
+static int load_confirmed_row(void *arg, const struct store_contact_row *row)
+{
+	struct rt_alert *a = arg;
+	struct rt_org *o = org_by_id(a, text(row->org_id));
+
+	if (o == NULL)
+		return 0;
+	if (add_id(&o->confirmed, &o->n_confirmed, text(row->contact_id)) < 0)
+		return -ENOMEM;
+	o->confirmations++;
+	return 0;
+}
+
 /* The organisations, their steps, who was reached and who confirmed. */
 static int load_orgs(struct engine *e, struct rt_alert *a)
 {
-	sqlite3_stmt *st;
-	bool oom = false;
 	size_t n = 0;
-	int rc;
+	int r;
 
-	st = store_stmt(e->store, "SELECT count(*) FROM alert_orgs"
-				  " WHERE alert_id = ?");
-	if (st == NULL)
-		return -EIO;
-	sqlite3_bind_text(st, 1, a->id, -1, SQLITE_TRANSIENT);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = (size_t)sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
+	r = store_alert_org_count(e->store, a->id, &n);
+	if (r < 0)
+		return r;
 	a->orgs = calloc(n ? n : 1, sizeof(*a->orgs));
 	if (a->orgs == NULL)
 		return -ENOMEM;
+	r = store_alert_orgs(e->store, a->id, load_org_row,
+			     &(struct org_load){.a = a, .cap = n});
+	if (r == 0)
+		r = store_alert_reached(e->store, a->id, load_reach_row, a);
+	if (r == 0)
+		r = store_alert_confirmations(e->store, a->id,
+					      load_confirmed_row, a);
+	if (r == 0)
+		r = store_alert_delivery_count(e->store, a->id, &n);
+	if (r == 0)
+		a->next_seq = (int)n + 1;
+	return r;
+}
 
-	st = store_stmt(e->store, "SELECT org_id, org_name, state, step"
-				  " FROM alert_orgs WHERE alert_id = ?"
-				  " ORDER BY position");
-	if (st == NULL)
-		return -EIO;
-	sqlite3_bind_text(st, 1, a->id, -1, SQLITE_TRANSIENT);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW && a->n_orgs < n) {
-		struct rt_org *o = &a->orgs[a->n_orgs++];
+/* An alert whose unfinished deliveries are being queued again. */
+struct delivery_load {
+	struct engine *e;
+	struct rt_alert *a;
+	int64_t now;
+	size_t count;
+};
 
-		o->org_id = col(st, 0, &oom);
-		o->org_name = col(st, 1, &oom);
-		o->state = org_state(text(st, 2));
-		o->step = sqlite3_column_int(st, 3);
-		o->closed = strcmp(o->state, "acknowledged") == 0 ||
-			    strcmp(o->state, "unreachable") == 0 ||
-			    strcmp(o->state, "cancelled") == 0;
-		/* Ask the policy at once: it counts from acceptance. */
-		o->next_at = 0;
-		if (!o->closed)
-			a->open_orgs++;
-	}
-	sqlite3_reset(st);
-	if (oom)
+static int load_delivery_row(void *arg, const struct store_delivery_row *row)
+{
+	struct delivery_load *l = arg;
+	struct engine *e = l->e;
+	struct rt_alert *a = l->a;
+	struct rt_channel *c = engine_channel_find(e, text(row->channel));
+	const char *state = text(row->state), *kind = text(row->kind);
+	struct rt_delivery *d;
+	int64_t next_at = 0;
+	bool oom = false;
+
+	d = calloc(1, sizeof(*d));
+	if (d == NULL)
 		return -ENOMEM;
-
-	/* Reached: a sendable alert delivery was planned to the contact. */
-	st = store_stmt(
-		e->store,
-		"SELECT org_id, contact_id, step,"
-		" count(*) FILTER (WHERE state = 'sent')"
-		" FROM deliveries WHERE alert_id = ? AND kind = 'alert'"
-		" AND state != 'skipped' GROUP BY org_id, contact_id, step");
-	if (st == NULL)
-		return -EIO;
-	sqlite3_bind_text(st, 1, a->id, -1, SQLITE_TRANSIENT);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct rt_org *o = org_by_id(a, text(st, 0));
-		bool seen = false;
-
-		if (o == NULL)
-			continue;
-		for (size_t i = 0; i < o->n_targeted && !seen; i++)
-			seen = strcmp(o->targeted[i], text(st, 1)) == 0;
-		if (!seen &&
-		    add_id(&o->targeted, &o->n_targeted, text(st, 1)) < 0)
-			return -ENOMEM;
-		o->sent += (size_t)sqlite3_column_int(st, 3);
-		if (sqlite3_column_int(st, 2) == o->step)
-			o->step_sent += (size_t)sqlite3_column_int(st, 3);
+	d->id = col(row->id, &oom);
+	d->alert = a;
+	d->contact_id = col(row->contact_id, &oom);
+	d->contact_name = col(row->contact_name, &oom);
+	d->language = col(row->language, &oom);
+	d->address = col(row->address, &oom);
+	d->charset = col(row->charset, &oom);
+	d->rank = row->rank;
+	d->attempts = row->attempts;
+	d->step = row->step;
+	d->ch = c;
+	if (strcmp(kind, "unreachable") == 0) {
+		d->kind = "unreachable";
+		if (a->duty.org_id == NULL) {
+			a->duty.org_id = col(row->org_id, &oom);
+			a->duty.org_name = col(row->org_id, &oom);
+			a->duty.state = "notified";
+		}
+		d->org = &a->duty;
+		if (escalation_duty_text(a, &d->title, &d->body) < 0)
+			oom = true;
+	} else {
+		d->kind = strcmp(kind, "cancel") == 0 ? "cancel" : "alert";
+		d->org = org_by_id(a, text(row->org_id));
 	}
-	sqlite3_reset(st);
-
-	st = store_stmt(e->store,
-			"SELECT org_id, contact_id FROM ack_tokens"
-			" WHERE alert_id = ? AND confirmed_at IS NOT NULL");
-	if (st == NULL)
-		return -EIO;
-	sqlite3_bind_text(st, 1, a->id, -1, SQLITE_TRANSIENT);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct rt_org *o = org_by_id(a, text(st, 0));
-
-		if (o == NULL)
-			continue;
-		if (add_id(&o->confirmed, &o->n_confirmed, text(st, 1)) < 0)
-			return -ENOMEM;
-		o->confirmations++;
+	if (oom || d->org == NULL) {
+		engine_delivery_free(d);
+		return oom ? -ENOMEM : 0;
 	}
-	sqlite3_reset(st);
+	if (c == NULL) {
+		/* Its channel left the config: nothing can send it. */
+		writer_delivery_state(e->writer, d->id, "failed", d->attempts,
+				      -1, "its channel is no longer configured",
+				      -1, NULL, NULL);
+		engine_delivery_free(d);
+		return 0;
+	}
+	if (strcmp(d->kind, "alert") == 0) {
+		char token[33];
 
-	st = store_stmt(e->store, "SELECT count(*) FROM deliveries"
-				  " WHERE alert_id = ?");
-	if (st == NULL)
-		return -EIO;
-	sqlite3_bind_text(st, 1, a->id, -1, SQLITE_TRANSIENT);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		a->next_seq = sqlite3_column_int(st, 0) + 1;
-	sqlite3_reset(st);
+		ack_token(e, a->id, d->org->org_id, d->contact_id, token);
+		if (asprintf(&d->ack_url, "%s/ack/%s", e->config->public_url,
+			     token) < 0) {
+			d->ack_url = NULL;
+			explicit_bzero(token, sizeof(token));
+			engine_delivery_free(d);
+			return -ENOMEM;
+		}
+		explicit_bzero(token, sizeof(token));
+		d->org->unfinished++;
+		if (d->step == d->org->step)
+			d->org->step_unfinished++;
+	}
+	LIST_INSERT_HEAD(&a->deliveries, d, alink);
+	a->unfinished++;
+	intake_message_init(d);
+	if (strcmp(state, "sending") == 0) {
+		writer_attempt(e->writer, d->id, d->attempts, l->now, l->now,
+			       "unknown", 0,
+			       "interrupted: the engine stopped before "
+			       "the outcome was known",
+			       NULL);
+		engine_event(e, a, "engine", "resend", d->org->org_id, d->id,
+			     "outcome unknown after a restart: sent "
+			     "again with the same key");
+	} else if (strcmp(state, "retry_wait") == 0 &&
+		   row->next_at != STORE_NONE) {
+		next_at = row->next_at;
+	}
+	sched_enqueue(d, next_at);
+	l->count++;
 	return 0;
 }
 
@@ -216,108 +289,12 @@ static int load_orgs(struct engine *e, struct rt_alert *a)
 static int load_deliveries(struct engine *e, struct rt_alert *a,
 			   size_t *ret_count)
 {
-	sqlite3_stmt *st = store_stmt(
-		e->store,
-		"SELECT id, org_id, contact_id, contact_name, language, channel,"
-		" address, charset, rank, state, attempts, next_at, kind, step"
-		" FROM deliveries WHERE alert_id = ?"
-		" AND state IN ('queued', 'sending', 'retry_wait')"
-		" ORDER BY rank");
-	int64_t now = time_now_ms();
-	bool oom = false;
-	int rc;
+	struct delivery_load l = {.e = e, .a = a, .now = time_now_ms()};
+	int r;
 
-	if (st == NULL)
-		return -EIO;
-	sqlite3_bind_text(st, 1, a->id, -1, SQLITE_TRANSIENT);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct rt_channel *c = engine_channel_find(e, text(st, 5));
-		const char *state = text(st, 9), *kind = text(st, 12);
-		struct rt_delivery *d;
-		int64_t next_at = 0;
-
-		d = calloc(1, sizeof(*d));
-		if (d == NULL)
-			return -ENOMEM;
-		d->id = col(st, 0, &oom);
-		d->alert = a;
-		d->contact_id = col(st, 2, &oom);
-		d->contact_name = col(st, 3, &oom);
-		d->language = col(st, 4, &oom);
-		d->address = col(st, 6, &oom);
-		d->charset = col(st, 7, &oom);
-		d->rank = sqlite3_column_int(st, 8);
-		d->attempts = sqlite3_column_int(st, 10);
-		d->step = sqlite3_column_int(st, 13);
-		d->ch = c;
-		if (strcmp(kind, "unreachable") == 0) {
-			d->kind = "unreachable";
-			if (a->duty.org_id == NULL) {
-				a->duty.org_id = col(st, 1, &oom);
-				a->duty.org_name = col(st, 1, &oom);
-				a->duty.state = "notified";
-			}
-			d->org = &a->duty;
-			if (escalation_duty_text(a, &d->title, &d->body) < 0)
-				oom = true;
-		} else {
-			d->kind = strcmp(kind, "cancel") == 0 ? "cancel"
-							      : "alert";
-			d->org = org_by_id(a, text(st, 1));
-		}
-		if (oom || d->org == NULL) {
-			engine_delivery_free(d);
-			if (oom)
-				return -ENOMEM;
-			continue;
-		}
-		if (c == NULL) {
-			/* Its channel left the config: nothing can send it. */
-			writer_delivery_state(
-				e->writer, d->id, "failed", d->attempts, -1,
-				"its channel is no longer configured", -1, NULL,
-				NULL);
-			engine_delivery_free(d);
-			continue;
-		}
-		if (strcmp(d->kind, "alert") == 0) {
-			char token[33];
-
-			ack_token(e, a->id, d->org->org_id, d->contact_id,
-				  token);
-			if (asprintf(&d->ack_url, "%s/ack/%s",
-				     e->config->public_url, token) < 0) {
-				d->ack_url = NULL;
-				explicit_bzero(token, sizeof(token));
-				engine_delivery_free(d);
-				return -ENOMEM;
-			}
-			explicit_bzero(token, sizeof(token));
-			d->org->unfinished++;
-			if (d->step == d->org->step)
-				d->org->step_unfinished++;
-		}
-		LIST_INSERT_HEAD(&a->deliveries, d, alink);
-		a->unfinished++;
-		intake_message_init(d);
-		if (strcmp(state, "sending") == 0) {
-			writer_attempt(e->writer, d->id, d->attempts, now, now,
-				       "unknown", 0,
-				       "interrupted: the engine stopped before "
-				       "the outcome was known",
-				       NULL);
-			engine_event(e, a, "engine", "resend", d->org->org_id,
-				     d->id,
-				     "outcome unknown after a restart: sent "
-				     "again with the same key");
-		} else if (strcmp(state, "retry_wait") == 0) {
-			next_at = sqlite3_column_int64(st, 11);
-		}
-		sched_enqueue(d, next_at);
-		(*ret_count)++;
-	}
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : -EIO;
+	r = store_alert_unfinished(e->store, a->id, load_delivery_row, &l);
+	*ret_count += l.count;
+	return r;
 }
 
 int recovery_load(struct engine *e)

@@ -49,13 +49,13 @@ void timeline_append(struct writer *w, struct timeline_head *head,
 		     const char *delivery_id, const char *detail);
 
 /*
- * Appends a row directly with SQL, inside a transaction the caller holds
- * (used while accepting an alert). Returns 0 or -EIO.
+ * Adds a row to b, a batch the caller commits at once (acceptance and
+ * planning), and advances head. Returns 0 or -ENOMEM (head unchanged).
  */
-int timeline_insert(struct store *s, struct timeline_head *head,
-		    const char *alert_id, int64_t at, const char *actor,
-		    const char *kind, const char *org_id,
-		    const char *delivery_id, const char *detail);
+int timeline_add(struct store_batch *b, struct timeline_head *head,
+		 const char *alert_id, int64_t at, const char *actor,
+		 const char *kind, const char *org_id, const char *delivery_id,
+		 const char *detail);
 
 /*
  * Checks alert_id's chain in the store. Returns the number of rows checked

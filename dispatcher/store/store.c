@@ -1,378 +1,490 @@
 /*
- * The store's core: opening the SQLite file with the pragmas we rely on,
- * forward migrations keyed by PRAGMA user_version, transactions and a
- * statement cache. The tables themselves are described in the migrations
- * below, oldest first; a migration is never edited once released, only
- * followed by a new one.
+ * The store's front: the registry of backends and the choice by the
+ * `database` setting, the thin wrappers that reach the chosen backend's
+ * table (store_backend.h), and what every backend shares about
+ * operations: their names, their JSON form (for dead letters) and
+ * batches that own copies of them.
+ *
+ * The fields of each operation kind are listed once, in op_fields below;
+ * copying, freeing and printing an operation all walk that list, so a new
+ * field is one line there.
  */
+#include <assert.h>
 #include <errno.h>
-#include <libgen.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+
+#include <jansson.h>
 
 #include "common/log.h"
-#include "dispatcher/store/store.h"
+#include "dispatcher/store/store_backend.h"
 
-struct stmt_entry {
-	const char *sql;    /* not owned: callers pass string literals */
-	sqlite3_stmt *stmt; /* owned */
+/* Built in, by name; NULL-terminated. */
+static const struct store_backend *const store_backends[] = {
+	&store_backend_sqlite,
+	NULL,
 };
 
-struct store {
-	sqlite3 *db; /* owned */
-	char *path;  /* owned */
-	/*
-	 * Grown, never evicted: callers pass literals, a fixed set, and a
-	 * statement may still be stepping when another is asked for.
-	 */
-	struct stmt_entry *cache; /* owned array */
-	int n_cache, cap_cache;
+/* Backends a later version brings: named so the error can say so. */
+static const char *const store_backends_later[] = {
+	"postgresql",
+	"postgres",
+	NULL,
 };
 
 /*
- * Migration N takes the schema from version N-1 to N. Each runs in the
- * same transaction as the user_version update.
+ * The backend for where: the one named by its "scheme://", else the one
+ * that takes plain paths. NULL (logged) when none is built in.
  */
-static const char *const migrations[] = {
-	/* 1: the directory. */
-	"CREATE TABLE orgs ("
-	"  id TEXT PRIMARY KEY,"
-	"  name TEXT NOT NULL,"
-	"  name_en TEXT,"
-	"  sector TEXT NOT NULL,"
-	"  kind TEXT NOT NULL,"
-	"  parent TEXT,"
-	"  hours TEXT NOT NULL,"
-	"  timezone TEXT NOT NULL"
-	");"
-	"CREATE INDEX orgs_sector ON orgs(sector);"
-	"CREATE TABLE contacts ("
-	"  org_id TEXT NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,"
-	"  id TEXT NOT NULL,"
-	"  name TEXT NOT NULL,"
-	"  role TEXT NOT NULL,"
-	"  language TEXT NOT NULL,"
-	"  position INTEGER NOT NULL,"
-	"  PRIMARY KEY (org_id, id)"
-	");"
-	"CREATE TABLE methods ("
-	"  org_id TEXT NOT NULL,"
-	"  contact_id TEXT NOT NULL,"
-	"  position INTEGER NOT NULL,"
-	"  channel TEXT NOT NULL,"
-	"  address TEXT NOT NULL,"
-	"  max_tlp TEXT NOT NULL,"
-	"  charset TEXT NOT NULL,"
-	"  ord INTEGER NOT NULL,"
-	"  PRIMARY KEY (org_id, contact_id, position),"
-	"  FOREIGN KEY (org_id, contact_id) REFERENCES contacts(org_id, id)"
-	"    ON DELETE CASCADE"
-	");",
-	/*
-	 * 2: alerts, the organisations each one reaches, one delivery per
-	 * contact method and step, one attempt row per try, and the
-	 * timeline. Names, addresses and channels are copied into the
-	 * deliveries so that history survives later directory changes.
-	 * Times are Unix milliseconds (UTC).
-	 */
-	"CREATE TABLE alerts ("
-	"  id TEXT PRIMARY KEY,"
-	"  title TEXT NOT NULL,"
-	"  body TEXT NOT NULL,"
-	"  type TEXT NOT NULL,"
-	"  severity TEXT NOT NULL,"
-	"  tlp TEXT NOT NULL,"
-	"  drill INTEGER NOT NULL,"
-	"  targets TEXT NOT NULL," /* JSON array as given */
-	"  policy TEXT,"	   /* chosen policy name */
-	"  policy_json TEXT,"	   /* its snapshot at acceptance */
-	"  mode TEXT NOT NULL DEFAULT 'normal',"
-	"  state TEXT NOT NULL," /* active, completed, cancelled */
-	"  created_at INTEGER NOT NULL,"
-	"  created_by TEXT NOT NULL,"
-	"  finished_at INTEGER"
-	");"
-	"CREATE INDEX alerts_state ON alerts(state);"
-	"CREATE TABLE alert_orgs ("
-	"  alert_id TEXT NOT NULL REFERENCES alerts(id),"
-	"  org_id TEXT NOT NULL,"
-	"  org_name TEXT NOT NULL,"
-	"  position INTEGER NOT NULL,"
-	"  state TEXT NOT NULL," /* pending, notified, escalated, ... */
-	"  step INTEGER NOT NULL DEFAULT -1," /* last step planned */
-	"  next_at INTEGER,"		      /* when the policy looks again */
-	"  acknowledged_at INTEGER,"
-	"  acknowledged_by TEXT,"
-	"  response TEXT,"
-	"  comment TEXT,"
-	"  via TEXT,"
-	"  PRIMARY KEY (alert_id, org_id)"
-	");"
-	"CREATE TABLE deliveries ("
-	"  id TEXT PRIMARY KEY," /* the idempotency key */
-	"  alert_id TEXT NOT NULL REFERENCES alerts(id),"
-	"  org_id TEXT NOT NULL,"
-	"  contact_id TEXT NOT NULL,"
-	"  contact_name TEXT NOT NULL,"
-	"  language TEXT NOT NULL,"
-	"  channel TEXT NOT NULL,"
-	"  address TEXT NOT NULL,"
-	"  charset TEXT NOT NULL,"
-	"  step INTEGER NOT NULL DEFAULT 0,"
-	"  rank INTEGER NOT NULL," /* send order: fairness */
-	"  state TEXT NOT NULL,"
-	"  reason TEXT," /* why skipped or cancelled */
-	"  attempts INTEGER NOT NULL DEFAULT 0,"
-	"  next_at INTEGER," /* retry_wait: when */
-	"  last_error TEXT,"
-	"  sent_at INTEGER,"
-	"  gateway_id TEXT"
-	");"
-	"CREATE INDEX deliveries_alert ON deliveries(alert_id, org_id);"
-	"CREATE INDEX deliveries_unfinished ON deliveries(state)"
-	"  WHERE state IN ('queued', 'sending', 'retry_wait');"
-	"CREATE TABLE attempts ("
-	"  delivery_id TEXT NOT NULL,"
-	"  n INTEGER NOT NULL,"
-	"  started_at INTEGER NOT NULL,"
-	"  ended_at INTEGER NOT NULL,"
-	"  outcome TEXT NOT NULL," /* ok, tempfail, permfail, cancelled */
-	"  code INTEGER,"	   /* SMTP code or HTTP status */
-	"  detail TEXT,"
-	"  gateway_id TEXT,"
-	"  PRIMARY KEY (delivery_id, n)"
-	");"
-	"CREATE TABLE events ("
-	"  alert_id TEXT NOT NULL,"
-	"  seq INTEGER NOT NULL,"
-	"  at INTEGER NOT NULL,"
-	"  actor TEXT NOT NULL,"
-	"  kind TEXT NOT NULL,"
-	"  org_id TEXT,"
-	"  delivery_id TEXT,"
-	"  detail TEXT,"
-	"  prev_hash TEXT NOT NULL," /* hash of the alert's previous row */
-	"  hash TEXT NOT NULL,"
-	"  PRIMARY KEY (alert_id, seq)"
-	");",
-	/*
-	 * 3: reply links. Only the SHA-256 of each token is kept; a link is
-	 * one contact's for one alert, and remembers that contact's latest
-	 * answer (the first confirmation time stays).
-	 */
-	"CREATE TABLE ack_tokens ("
-	"  token_hash TEXT PRIMARY KEY," /* hex SHA-256 of the token */
-	"  alert_id TEXT NOT NULL REFERENCES alerts(id),"
-	"  org_id TEXT NOT NULL,"
-	"  position INTEGER NOT NULL," /* the org's in alert_orgs */
-	"  contact_id TEXT NOT NULL,"
-	"  contact_name TEXT NOT NULL,"
-	"  language TEXT NOT NULL,"
-	"  confirmed_at INTEGER,"
-	"  response TEXT,"
-	"  name TEXT,"
-	"  comment TEXT,"
-	"  source TEXT,"
-	"  user_agent TEXT,"
-	"  updated_at INTEGER"
-	");"
-	"CREATE UNIQUE INDEX ack_tokens_contact"
-	"  ON ack_tokens(alert_id, org_id, contact_id);"
-	"ALTER TABLE deliveries ADD COLUMN kind TEXT NOT NULL DEFAULT 'alert';"
-	"CREATE INDEX alerts_created ON alerts(created_at);",
-};
-
-int store_schema_version(void)
+static const struct store_backend *store_backend_for(const char *where)
 {
-	return (int)(sizeof(migrations) / sizeof(migrations[0]));
-}
+	const char *sep = strstr(where, "://");
+	size_t len;
 
-sqlite3 *store_db(struct store *s)
-{
-	return s->db;
-}
-
-int store_exec(struct store *s, const char *sql)
-{
-	char *err = NULL;
-
-	if (sqlite3_exec(s->db, sql, NULL, NULL, &err) != SQLITE_OK) {
-		log_warnx("%s: %s", s->path, err ? err : "unknown error");
-		sqlite3_free(err);
-		return -EIO;
-	}
-	return 0;
-}
-
-int store_begin(struct store *s)
-{
-	return store_exec(s, "BEGIN IMMEDIATE");
-}
-
-int store_commit(struct store *s)
-{
-	return store_exec(s, "COMMIT");
-}
-
-void store_rollback(struct store *s)
-{
-	if (!sqlite3_get_autocommit(s->db))
-		store_exec(s, "ROLLBACK");
-}
-
-sqlite3_stmt *store_stmt(struct store *s, const char *sql)
-{
-	sqlite3_stmt *stmt;
-
-	/* Callers pass literals, so pointer equality finds repeats fast. */
-	for (int i = 0; i < s->n_cache; i++) {
-		if (s->cache[i].sql == sql) {
-			sqlite3_reset(s->cache[i].stmt);
-			sqlite3_clear_bindings(s->cache[i].stmt);
-			return s->cache[i].stmt;
-		}
-	}
-	if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt,
-			       NULL) != SQLITE_OK) {
-		log_warnx("%s: %s", s->path, sqlite3_errmsg(s->db));
+	for (size_t i = 0; sep == NULL && store_backends[i]; i++)
+		if (store_backends[i]->takes_paths)
+			return store_backends[i];
+	if (sep == NULL) {
+		log_warnx("%s: no store backend takes a path", where);
 		return NULL;
 	}
-	if (s->n_cache == s->cap_cache) {
-		int cap = s->cap_cache ? s->cap_cache * 2 : 64;
-		struct stmt_entry *c =
-			realloc(s->cache, (size_t)cap * sizeof(*c));
-
-		if (c == NULL) {
-			sqlite3_finalize(stmt);
-			log_warnx("%s: out of memory", s->path);
+	len = (size_t)(sep - where);
+	for (size_t i = 0; store_backends[i]; i++)
+		if (strlen(store_backends[i]->name) == len &&
+		    strncmp(store_backends[i]->name, where, len) == 0)
+			return store_backends[i];
+	for (size_t i = 0; store_backends_later[i]; i++)
+		if (strlen(store_backends_later[i]) == len &&
+		    strncmp(store_backends_later[i], where, len) == 0) {
+			log_warnx("database %.*s://...: postgresql backend "
+				  "not built in this version",
+				  (int)len, where);
 			return NULL;
 		}
-		s->cache = c;
-		s->cap_cache = cap;
-	}
-	s->cache[s->n_cache].sql = sql;
-	s->cache[s->n_cache].stmt = stmt;
-	s->n_cache++;
-	return stmt;
+	log_warnx("database %.*s://...: no such store backend (a path "
+		  "means SQLite)",
+		  (int)len, where);
+	return NULL;
 }
 
-static int store_user_version(struct store *s, int *ret)
+int store_open(const char *where, struct store **ret)
 {
-	sqlite3_stmt *stmt;
-	int r = -EIO;
-
-	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &stmt, NULL) !=
-	    SQLITE_OK)
-		return -EIO;
-	if (sqlite3_step(stmt) == SQLITE_ROW) {
-		*ret = sqlite3_column_int(stmt, 0);
-		r = 0;
-	}
-	sqlite3_finalize(stmt);
-	return r;
-}
-
-static int store_migrate(struct store *s)
-{
-	int version, target = store_schema_version();
-	char sql[64];
-
-	if (store_begin(s) < 0)
-		return -EIO;
-	if (store_user_version(s, &version) < 0)
-		goto fail;
-	if (version > target) {
-		log_warnx("%s: schema version %d is newer than this pocalert "
-			  "(%d): upgrade pocalert",
-			  s->path, version, target);
-		store_rollback(s);
-		return -EPROTO;
-	}
-	for (; version < target; version++) {
-		if (store_exec(s, migrations[version]) < 0)
-			goto fail;
-	}
-	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", target);
-	if (store_exec(s, sql) < 0)
-		goto fail;
-	return store_commit(s);
-fail:
-	store_rollback(s);
-	return -EIO;
-}
-
-/* Creates the parent directory of path when it does not exist (one level). */
-static int store_make_parent(const char *path)
-{
-	char *copy = strdup(path), *dir;
-	int r = 0;
-
-	if (copy == NULL)
-		return -ENOMEM;
-	dir = dirname(copy);
-	if (strcmp(dir, ".") != 0 && mkdir(dir, 0750) < 0 && errno != EEXIST)
-		r = -errno;
-	free(copy);
-	return r;
-}
-
-int store_open(const char *path, struct store **ret)
-{
+	const struct store_backend *b = store_backend_for(where);
 	struct store *s;
 	int r;
 
+	if (b == NULL)
+		return -ENOTSUP;
+	assert(b->version == STORE_BACKEND_VERSION);
 	s = calloc(1, sizeof(*s));
-	if (s == NULL || (s->path = strdup(path)) == NULL) {
-		free(s);
+	if (s == NULL)
 		return -ENOMEM;
-	}
-	r = store_make_parent(path);
+	s->backend = b;
+	r = b->open(s, where);
 	if (r < 0) {
-		errno = -r;
-		log_warn("%s: cannot create its directory", path);
-		goto fail;
+		free(s);
+		return r;
 	}
-	if (sqlite3_open_v2(path, &s->db,
-			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-				    SQLITE_OPEN_NOMUTEX,
-			    NULL) != SQLITE_OK) {
-		log_warnx("%s: %s", path,
-			  s->db ? sqlite3_errmsg(s->db) : "out of memory");
-		r = -EIO;
-		goto fail;
-	}
-	/*
-	 * WAL lets the CLI read while the daemon writes. FULL sync makes a
-	 * commit durable across power loss too, not only a process crash:
-	 * an accepted alert must be on disk. Group commits keep the fsync
-	 * count per second small.
-	 */
-	sqlite3_busy_timeout(s->db, 10000);
-	if (store_exec(s, "PRAGMA journal_mode = WAL;"
-			  "PRAGMA synchronous = FULL;"
-			  "PRAGMA foreign_keys = ON;") < 0) {
-		r = -EIO;
-		goto fail;
-	}
-	r = store_migrate(s);
-	if (r < 0)
-		goto fail;
 	*ret = s;
 	return 0;
-fail:
-	store_close(s);
-	return r;
 }
 
 void store_close(struct store *s)
 {
 	if (s == NULL)
 		return;
-	for (int i = 0; i < s->n_cache; i++)
-		sqlite3_finalize(s->cache[i].stmt);
-	free(s->cache);
-	sqlite3_close(s->db);
-	free(s->path);
+	s->backend->close(s);
 	free(s);
+}
+
+const char *store_backend_name(const struct store *s)
+{
+	return s->backend->name;
+}
+
+int store_apply(struct store *s, const struct store_op *ops, size_t n,
+		enum store_apply_mode mode)
+{
+	if (n == 0)
+		return 0;
+	return s->backend->apply(s, ops, n, mode);
+}
+
+int store_data_version(struct store *s, int64_t *ret)
+{
+	return s->backend->data_version(s, ret);
+}
+
+int store_alert_state(struct store *s, const char *id, char *buf, size_t len)
+{
+	return s->backend->alert_state(s, id, buf, len);
+}
+
+int store_recovery_alerts(struct store *s,
+			  int (*fn)(void *arg, const struct store_alert_row *),
+			  void *arg)
+{
+	return s->backend->recovery_alerts(s, fn, arg);
+}
+
+int store_alert_org_count(struct store *s, const char *alert_id, size_t *ret)
+{
+	return s->backend->alert_org_count(s, alert_id, ret);
+}
+
+int store_alert_orgs(struct store *s, const char *alert_id,
+		     int (*fn)(void *arg, const struct store_org_row *),
+		     void *arg)
+{
+	return s->backend->alert_orgs(s, alert_id, fn, arg);
+}
+
+int store_alert_reached(struct store *s, const char *alert_id,
+			int (*fn)(void *arg, const struct store_reach_row *),
+			void *arg)
+{
+	return s->backend->alert_reached(s, alert_id, fn, arg);
+}
+
+int store_alert_confirmations(struct store *s, const char *alert_id,
+			      int (*fn)(void *arg,
+					const struct store_contact_row *),
+			      void *arg)
+{
+	return s->backend->alert_confirmations(s, alert_id, fn, arg);
+}
+
+int store_alert_delivery_count(struct store *s, const char *alert_id,
+			       size_t *ret)
+{
+	return s->backend->alert_delivery_count(s, alert_id, ret);
+}
+
+int store_alert_unfinished(struct store *s, const char *alert_id,
+			   int (*fn)(void *arg,
+				     const struct store_delivery_row *),
+			   void *arg)
+{
+	return s->backend->alert_unfinished(s, alert_id, fn, arg);
+}
+
+int store_alert_sent_methods(struct store *s, const char *alert_id,
+			     int (*fn)(void *arg,
+				       const struct store_method_row *),
+			     void *arg)
+{
+	return s->backend->alert_sent_methods(s, alert_id, fn, arg);
+}
+
+int store_ack_lookup(struct store *s, const char *token_hash,
+		     int (*fn)(void *arg, const struct store_ack_row *),
+		     void *arg)
+{
+	return s->backend->ack_lookup(s, token_hash, fn, arg);
+}
+
+int store_timeline_head(struct store *s, const char *alert_id, int64_t *ret_seq,
+			char ret_hash[65])
+{
+	return s->backend->timeline_head(s, alert_id, ret_seq, ret_hash);
+}
+
+int store_timeline_rows(struct store *s, const char *alert_id,
+			int (*fn)(void *arg, const struct store_event_row *),
+			void *arg)
+{
+	return s->backend->timeline_rows(s, alert_id, fn, arg);
+}
+
+int store_status_alert(struct store *s, const char *id,
+		       int (*head)(void *arg,
+				   const struct store_status_alert *),
+		       int (*row)(void *arg, const struct store_status_row *),
+		       void *arg)
+{
+	return s->backend->status_alert(s, id, head, row, arg);
+}
+
+int store_status_list(struct store *s, int limit,
+		      int (*fn)(void *arg, const struct store_status_alert *,
+				const struct store_status_counts *),
+		      void *arg)
+{
+	return s->backend->status_list(s, limit, fn, arg);
+}
+
+int store_dead_letters(struct store *s,
+		       int (*fn)(void *arg,
+				 const struct store_dead_letter_row *),
+		       void *arg)
+{
+	return s->backend->dead_letters(s, fn, arg);
+}
+
+int store_directory_import(struct store *s, const struct directory *d,
+			   bool replace, struct store_import_stats *ret_stats)
+{
+	return s->backend->directory_import(s, d, replace, ret_stats);
+}
+
+int store_directory_load(struct store *s, const char *sector,
+			 struct directory *ret)
+{
+	return s->backend->directory_load(s, sector, ret);
+}
+
+/* The fields of the operations, by kind. */
+
+enum field_type {
+	FIELD_STR, /* const char * */
+	FIELD_INT, /* int */
+	FIELD_I64, /* int64_t */
+};
+
+struct op_field {
+	const char *name;
+	enum field_type type;
+	size_t off; /* from the start of struct store_op */
+};
+
+#define STR(k, m)                                                              \
+	{                                                                      \
+#m, FIELD_STR, offsetof(struct store_op, k.m)                  \
+	}
+#define INT(k, m)                                                              \
+	{                                                                      \
+#m, FIELD_INT, offsetof(struct store_op, k.m)                  \
+	}
+#define I64(k, m)                                                              \
+	{                                                                      \
+#m, FIELD_I64, offsetof(struct store_op, k.m)                  \
+	}
+
+static const struct op_field f_alert_new[] = {
+	STR(alert_new, id),	    STR(alert_new, title),
+	STR(alert_new, body),	    STR(alert_new, type),
+	STR(alert_new, severity),   STR(alert_new, tlp),
+	INT(alert_new, drill),	    STR(alert_new, targets),
+	STR(alert_new, policy),	    STR(alert_new, policy_json),
+	STR(alert_new, mode),	    I64(alert_new, created_at),
+	STR(alert_new, created_by), {NULL, 0, 0},
+};
+
+static const struct op_field f_org_new[] = {
+	STR(org_new, alert_id), STR(org_new, org_id),  STR(org_new, org_name),
+	INT(org_new, position), I64(org_new, next_at), {NULL, 0, 0},
+};
+
+static const struct op_field f_delivery_new[] = {
+	STR(delivery_new, id),
+	STR(delivery_new, alert_id),
+	STR(delivery_new, org_id),
+	STR(delivery_new, contact_id),
+	STR(delivery_new, contact_name),
+	STR(delivery_new, language),
+	STR(delivery_new, channel),
+	STR(delivery_new, address),
+	STR(delivery_new, charset),
+	INT(delivery_new, step),
+	INT(delivery_new, rank),
+	STR(delivery_new, state),
+	STR(delivery_new, reason),
+	STR(delivery_new, kind),
+	{NULL, 0, 0},
+};
+
+static const struct op_field f_ack_token_new[] = {
+	STR(ack_token_new, token_hash), STR(ack_token_new, alert_id),
+	STR(ack_token_new, org_id),	INT(ack_token_new, position),
+	STR(ack_token_new, contact_id), STR(ack_token_new, contact_name),
+	STR(ack_token_new, language),	{NULL, 0, 0},
+};
+
+static const struct op_field f_event[] = {
+	STR(event, alert_id),	 I64(event, seq),    I64(event, at),
+	STR(event, actor),	 STR(event, kind),   STR(event, org_id),
+	STR(event, delivery_id), STR(event, detail), STR(event, prev_hash),
+	STR(event, hash),	 {NULL, 0, 0},
+};
+
+static const struct op_field f_delivery_state[] = {
+	STR(delivery_state, id),
+	STR(delivery_state, state),
+	INT(delivery_state, attempts),
+	I64(delivery_state, next_at),
+	STR(delivery_state, last_error),
+	I64(delivery_state, sent_at),
+	STR(delivery_state, gateway_id),
+	STR(delivery_state, reason),
+	{NULL, 0, 0},
+};
+
+static const struct op_field f_attempt[] = {
+	STR(attempt, delivery_id),
+	INT(attempt, n),
+	I64(attempt, started_at),
+	I64(attempt, ended_at),
+	STR(attempt, outcome),
+	INT(attempt, code),
+	STR(attempt, detail),
+	STR(attempt, gateway_id),
+	{NULL, 0, 0},
+};
+
+static const struct op_field f_org_state[] = {
+	STR(org_state, alert_id), STR(org_state, org_id),
+	STR(org_state, state),	  INT(org_state, step),
+	I64(org_state, next_at),  {NULL, 0, 0},
+};
+
+static const struct op_field f_alert_state[] = {
+	STR(alert_state, alert_id),
+	STR(alert_state, state),
+	I64(alert_state, finished_at),
+	{NULL, 0, 0},
+};
+
+static const struct op_field f_ack[] = {
+	STR(ack, token_hash), I64(ack, at),	 STR(ack, response),
+	STR(ack, name),	      STR(ack, comment), STR(ack, source),
+	STR(ack, user_agent), {NULL, 0, 0},
+};
+
+static const struct op_field f_org_ack[] = {
+	STR(org_ack, alert_id), STR(org_ack, org_id),	I64(org_ack, at),
+	STR(org_ack, by),	STR(org_ack, response), STR(org_ack, comment),
+	STR(org_ack, via),	{NULL, 0, 0},
+};
+
+#undef STR
+#undef INT
+#undef I64
+
+static const struct {
+	const char *name;
+	const struct op_field *fields;
+} op_kinds[STORE_OP_KIND_COUNT] = {
+	[STORE_OP_ALERT_NEW] = {"alert_new", f_alert_new},
+	[STORE_OP_ORG_NEW] = {"org_new", f_org_new},
+	[STORE_OP_DELIVERY_NEW] = {"delivery_new", f_delivery_new},
+	[STORE_OP_ACK_TOKEN_NEW] = {"ack_token_new", f_ack_token_new},
+	[STORE_OP_EVENT] = {"event", f_event},
+	[STORE_OP_DELIVERY_STATE] = {"delivery_state", f_delivery_state},
+	[STORE_OP_ATTEMPT] = {"attempt", f_attempt},
+	[STORE_OP_ORG_STATE] = {"org_state", f_org_state},
+	[STORE_OP_ALERT_STATE] = {"alert_state", f_alert_state},
+	[STORE_OP_ACK] = {"ack", f_ack},
+	[STORE_OP_ORG_ACK] = {"org_ack", f_org_ack},
+};
+
+const char *store_op_kind_name(enum store_op_kind kind)
+{
+	if ((unsigned)kind >= STORE_OP_KIND_COUNT)
+		return "unknown";
+	return op_kinds[kind].name;
+}
+
+static const char **op_str(struct store_op *op, const struct op_field *f)
+{
+	return (const char **)((char *)op + f->off);
+}
+
+char *store_op_json(const struct store_op *op)
+{
+	json_t *o = json_object();
+	const struct op_field *f;
+	char *text;
+
+	if (o == NULL || (unsigned)op->kind >= STORE_OP_KIND_COUNT)
+		goto fail;
+	if (json_object_set_new(o, "op", json_string(op_kinds[op->kind].name)) <
+	    0)
+		goto fail;
+	for (f = op_kinds[op->kind].fields; f->name; f++) {
+		const char *p = (const char *)op + f->off;
+		json_t *v;
+
+		switch (f->type) {
+		case FIELD_STR:
+			v = *(const char *const *)p
+				    ? json_string(*(const char *const *)p)
+				    : json_null();
+			break;
+		case FIELD_INT:
+			v = json_integer(*(const int *)p);
+			break;
+		default:
+			v = json_integer(*(const int64_t *)p);
+			break;
+		}
+		/* Text jansson refuses (not UTF-8) is kept as null. */
+		if (json_object_set_new(o, f->name, v ? v : json_null()) < 0)
+			goto fail;
+	}
+	text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(o);
+	return text;
+fail:
+	json_decref(o);
+	return NULL;
+}
+
+/* Frees the strings of op, which a batch owns. */
+static void op_free_strings(struct store_op *op)
+{
+	for (const struct op_field *f = op_kinds[op->kind].fields; f->name; f++)
+		if (f->type == FIELD_STR)
+			free((char *)*op_str(op, f));
+}
+
+int store_batch_add(struct store_batch *b, const struct store_op *op)
+{
+	struct store_op *copy;
+
+	assert((unsigned)op->kind < STORE_OP_KIND_COUNT);
+	if (b->n == b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 64;
+		struct store_op *ops = realloc(b->ops, cap * sizeof(*ops));
+
+		if (ops == NULL)
+			return -ENOMEM;
+		b->ops = ops;
+		b->cap = cap;
+	}
+	copy = &b->ops[b->n];
+	*copy = *op;
+	for (const struct op_field *f = op_kinds[op->kind].fields; f->name;
+	     f++) {
+		const char **p = op_str(copy, f);
+
+		if (f->type != FIELD_STR || *p == NULL)
+			continue;
+		*p = strdup(*p);
+		if (*p == NULL) {
+			/* Undo the copies made so far; the rest are NULL. */
+			for (f++; f->name; f++)
+				if (f->type == FIELD_STR)
+					*op_str(copy, f) = NULL;
+			op_free_strings(copy);
+			return -ENOMEM;
+		}
+	}
+	b->n++;
+	return 0;
+}
+
+void store_batch_clear(struct store_batch *b)
+{
+	for (size_t i = 0; i < b->n; i++)
+		op_free_strings(&b->ops[i]);
+	b->n = 0;
+}
+
+void store_batch_free(struct store_batch *b)
+{
+	store_batch_clear(b);
+	free(b->ops);
+	b->ops = NULL;
+	b->cap = 0;
 }

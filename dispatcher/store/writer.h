@@ -1,9 +1,14 @@
 /*
  * Group commit: the engine's state changes (delivery states, attempts,
- * organisation and alert states, timeline events) are queued in memory and
- * written in one SQLite transaction per loop turn, never one transaction
- * per row. Alert acceptance does not go through here: it commits at once,
- * before anything is sent.
+ * organisation and alert states, timeline events) are queued in memory as
+ * typed operations (store.h) and written in one transaction per loop
+ * turn, never one transaction per row. Acceptance and planning use the
+ * same operations through writer_apply_now(), which writes what is
+ * queued first and then commits theirs at once, before anything is sent.
+ *
+ * An operation the store refuses for its content goes to the store's
+ * dead-letter table and the rest of its batch commits; only a failure of
+ * the store itself (disk, lock) keeps a batch queued and retried.
  */
 #ifndef POCALERT_WRITER_H
 #define POCALERT_WRITER_H
@@ -22,15 +27,35 @@ struct writer *writer_new(struct event_base *base, struct store *s);
 /* Writes what is queued, then frees the writer. NULL is a no-op. */
 void writer_free(struct writer *w);
 
-/* Writes everything queued now, in one transaction. Returns 0 or -EIO. */
+/*
+ * Writes everything queued now, in one transaction. Returns 0 (refused
+ * operations, if any, went to dead letters) or -EIO, when the batch stays
+ * queued and is tried again shortly.
+ */
 int writer_flush(struct writer *w);
+
+/*
+ * Writes what is queued, then applies b's operations in a transaction
+ * of their own: all of them or, on any failure, none. Returns 0, -EIO
+ * (the store failed) or -EINVAL (an operation was refused). b stays the
+ * caller's.
+ */
+int writer_apply_now(struct writer *w, const struct store_batch *b);
+
+/*
+ * Queues a copy of op (strings copied). Out of memory, the queue is
+ * written first to make room; if even that fails the change is logged
+ * and dropped (the state in memory stays right).
+ */
+void writer_push(struct writer *w, const struct store_op *op);
 
 /* Number of operations waiting to be written. */
 size_t writer_pending(const struct writer *w);
 
 /*
- * The operations. Strings are copied; NULL strings are stored as NULL.
- * A negative time or count means "leave as it is".
+ * Shorthands for writer_push() of one kind each. Strings are copied;
+ * NULL strings are stored as NULL. A negative time or count means
+ * "leave as it is".
  */
 void writer_delivery_state(struct writer *w, const char *id, const char *state,
 			   int attempts, int64_t next_at,
@@ -64,10 +89,13 @@ void writer_org_ack(struct writer *w, const char *alert_id, const char *org_id,
 		    const char *comment, const char *via);
 
 /*
- * Calls fn(arg, 0) once everything queued so far is committed, from the
- * loop, never from inside this call; fn(arg, -EIO) if the writer is freed
- * first.
+ * Calls fn(arg, 0) once everything queued so far is committed (refused
+ * operations included: they are in the dead-letter table), from the
+ * loop, never from inside this call. fn(arg, -EIO) if the writer is
+ * freed first, or if the store has kept failing for WRITER_GIVE_UP_MS:
+ * a waiter is never left waiting on a store that does not answer.
  */
+#define WRITER_GIVE_UP_MS 5000
 void writer_after_commit(struct writer *w, void (*fn)(void *arg, int result),
 			 void *arg);
 

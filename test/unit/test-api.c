@@ -26,6 +26,7 @@
 #include "dispatcher/http/http_server.h"
 #include "dispatcher/engine/metrics.h"
 #include "dispatcher/store/store.h"
+#include "dispatcher/store/sqlite.h"
 #include "test/unit/fake-engine.h"
 
 struct fixture {
@@ -63,7 +64,7 @@ static int setup(void **state)
 	if (store_open(f->path, &f->store) < 0)
 		return -1;
 	if (sqlite3_exec(
-		    store_db(f->store),
+		    sqlite_store_db(f->store),
 		    "INSERT INTO alerts (id, title, body, type, severity, tlp,"
 		    " drill, targets, state, created_at, created_by) VALUES"
 		    " ('A-1', 'タイトル', 'b', 'incident', 'high', 'AMBER', 0,"

@@ -20,6 +20,7 @@
 
 #include "dispatcher/view/status.h"
 #include "dispatcher/store/store.h"
+#include "dispatcher/store/sqlite.h"
 
 /* 2026-11-22T10:00:00.000+09:00 */
 #define T0 1795309200000LL
@@ -66,7 +67,8 @@ static void sql(struct fixture *f, const char *text)
 {
 	char *err = NULL;
 
-	if (sqlite3_exec(store_db(f->s), text, NULL, NULL, &err) != SQLITE_OK)
+	if (sqlite3_exec(sqlite_store_db(f->s), text, NULL, NULL, &err) !=
+	    SQLITE_OK)
 		fail_msg("%s: %s", text, err);
 }
 
@@ -232,7 +234,7 @@ static void test_not_found(void **state)
 	assert_null(status_alert(f->s, "nope", &nf));
 	assert_int_equal(nf, 1);
 	/* And the store is left usable, outside any transaction. */
-	assert_true(sqlite3_get_autocommit(store_db(f->s)) != 0);
+	assert_true(sqlite3_get_autocommit(sqlite_store_db(f->s)) != 0);
 	assert_null(status_alert(f->s, "nope", NULL));
 }
 
@@ -242,14 +244,14 @@ static void test_inside_open_transaction(void **state)
 	struct fixture *f = *state;
 	json_t *j;
 
-	assert_int_equal(store_begin(f->s), 0);
+	assert_int_equal(sqlite_store_begin(f->s), 0);
 	add_example(f);
 	j = status_alert(f->s, "A-1", NULL);
 	assert_non_null(j);
 	assert_int_equal(count(j, "deliveries"), 5);
 	json_decref(j);
-	assert_true(sqlite3_get_autocommit(store_db(f->s)) == 0);
-	assert_int_equal(store_commit(f->s), 0);
+	assert_true(sqlite3_get_autocommit(sqlite_store_db(f->s)) == 0);
+	assert_int_equal(sqlite_store_commit(f->s), 0);
 }
 
 static void test_alert_list(void **state)
@@ -311,7 +313,7 @@ static void test_large_alert(void **state)
 	static const char *const states[] = {"sent", "queued", "failed",
 					     "retry_wait"};
 	struct fixture *f = *state;
-	sqlite3 *db = store_db(f->s);
+	sqlite3 *db = sqlite_store_db(f->s);
 	sqlite3_stmt *o, *d;
 	struct timespec t0;
 	char id[32], did[32];

@@ -1,6 +1,6 @@
 /*
- * The directory's tables: orgs, contacts and methods (migration 1 in
- * store.c). Import writes a validated directory in one transaction, so a
+ * The directory's tables in SQLite: orgs, contacts and methods (migration
+ * 1 in sqlite.c). Import writes a validated directory in one transaction, so a
  * file is taken whole or not at all; load reads it back into the
  * contacts/ model.
  */
@@ -9,19 +9,17 @@
 #include <string.h>
 
 #include "common/log.h"
-#include "dispatcher/store/store.h"
+#include "dispatcher/store/sqlite.h"
 
-static int bind_text(sqlite3_stmt *st, int i, const char *s)
+static void bind_text(sqlite3_stmt *st, int i, const char *s)
 {
-	if (s == NULL)
-		return sqlite3_bind_null(st, i);
-	return sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+	sqlite_bind_text(st, i, s);
 }
 
 static int step_done(struct store *s, sqlite3_stmt *st)
 {
 	if (sqlite3_step(st) != SQLITE_DONE) {
-		log_warnx("store: %s", sqlite3_errmsg(store_db(s)));
+		sqlite_store_log_error(s, "directory");
 		return -EIO;
 	}
 	return 0;
@@ -29,7 +27,8 @@ static int step_done(struct store *s, sqlite3_stmt *st)
 
 static int org_exists(struct store *s, const char *id, bool *ret)
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT 1 FROM orgs WHERE id = ?");
+	sqlite3_stmt *st =
+		sqlite_store_stmt(s, "SELECT 1 FROM orgs WHERE id = ?");
 
 	if (st == NULL)
 		return -EIO;
@@ -57,7 +56,8 @@ static int write_org(struct store *s, const struct dir_org *o,
 		return -EIO;
 	if (exists) {
 		/* Replaced whole: its contacts and methods go with it. */
-		st = store_stmt(s, "DELETE FROM contacts WHERE org_id = ?");
+		st = sqlite_store_stmt(s,
+				       "DELETE FROM contacts WHERE org_id = ?");
 		if (st == NULL)
 			return -EIO;
 		bind_text(st, 1, o->id);
@@ -68,7 +68,7 @@ static int write_org(struct store *s, const struct dir_org *o,
 		stats->orgs_added++;
 	}
 	dir_hours_format(&o->hours, hours, sizeof(hours));
-	st = store_stmt(
+	st = sqlite_store_stmt(
 		s, "INSERT INTO orgs (id, name, name_en, sector, kind,"
 		   " parent, hours, timezone)"
 		   " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
@@ -92,7 +92,7 @@ static int write_org(struct store *s, const struct dir_org *o,
 	for (size_t i = 0; i < o->n_contacts; i++) {
 		const struct dir_contact *c = &o->contacts[i];
 
-		st = store_stmt(
+		st = sqlite_store_stmt(
 			s, "INSERT INTO contacts (org_id, id, name, role,"
 			   " language, position) VALUES (?, ?, ?, ?, ?, ?)");
 		if (st == NULL)
@@ -109,7 +109,7 @@ static int write_org(struct store *s, const struct dir_org *o,
 		for (size_t k = 0; k < c->n_methods; k++) {
 			const struct dir_method *m = &c->methods[k];
 
-			st = store_stmt(
+			st = sqlite_store_stmt(
 				s, "INSERT INTO methods (org_id, contact_id,"
 				   " position, channel, address, max_tlp,"
 				   " charset, ord)"
@@ -139,48 +139,48 @@ static int remove_others(struct store *s, const struct directory *d,
 	sqlite3_stmt *st;
 	int r;
 
-	if (store_exec(s,
-		       "CREATE TEMP TABLE IF NOT EXISTS import_keep"
+	if (sqlite_store_exec(
+		    s, "CREATE TEMP TABLE IF NOT EXISTS import_keep"
 		       " (id TEXT PRIMARY KEY); DELETE FROM import_keep") < 0)
 		return -EIO;
 	for (size_t i = 0; i < d->n_orgs; i++) {
-		st = store_stmt(s,
-				"INSERT OR IGNORE INTO import_keep VALUES (?)");
+		st = sqlite_store_stmt(
+			s, "INSERT OR IGNORE INTO import_keep VALUES (?)");
 		if (st == NULL)
 			return -EIO;
 		bind_text(st, 1, d->orgs[i].id);
 		if (step_done(s, st) < 0)
 			return -EIO;
 	}
-	st = store_stmt(s, "DELETE FROM orgs WHERE id NOT IN"
-			   " (SELECT id FROM import_keep)");
+	st = sqlite_store_stmt(s, "DELETE FROM orgs WHERE id NOT IN"
+				  " (SELECT id FROM import_keep)");
 	if (st == NULL)
 		return -EIO;
 	r = step_done(s, st);
 	if (r == 0)
-		stats->orgs_removed = sqlite3_changes(store_db(s));
+		stats->orgs_removed = sqlite3_changes(sqlite_store_db(s));
 	return r;
 }
 
-int store_directory_import(struct store *s, const struct directory *d,
-			   bool replace, struct store_import_stats *ret_stats)
+int sqlite_directory_import(struct store *s, const struct directory *d,
+			    bool replace, struct store_import_stats *ret_stats)
 {
 	struct store_import_stats stats = {0};
 
-	if (store_begin(s) < 0)
+	if (sqlite_store_begin(s) < 0)
 		return -EIO;
 	if (replace && remove_others(s, d, &stats) < 0)
 		goto fail;
 	for (size_t i = 0; i < d->n_orgs; i++)
 		if (write_org(s, &d->orgs[i], &stats) < 0)
 			goto fail;
-	if (store_commit(s) < 0)
+	if (sqlite_store_commit(s) < 0)
 		goto fail;
 	if (ret_stats)
 		*ret_stats = stats;
 	return 0;
 fail:
-	store_rollback(s);
+	sqlite_store_rollback(s);
 	return -EIO;
 }
 
@@ -203,9 +203,10 @@ static int load_orgs(struct store *s, const char *sector, struct directory *d)
 	sqlite3_stmt *st;
 	int rc;
 
-	st = store_stmt(s, "SELECT id, name, name_en, sector, kind, parent,"
-			   " hours, timezone FROM orgs"
-			   " WHERE ?1 IS NULL OR sector = ?1 ORDER BY id");
+	st = sqlite_store_stmt(s,
+			       "SELECT id, name, name_en, sector, kind, parent,"
+			       " hours, timezone FROM orgs"
+			       " WHERE ?1 IS NULL OR sector = ?1 ORDER BY id");
 	if (st == NULL)
 		return -EIO;
 	bind_text(st, 1, sector);
@@ -236,8 +237,9 @@ static int load_contacts(struct store *s, struct dir_org *o)
 	sqlite3_stmt *st;
 	int rc;
 
-	st = store_stmt(s, "SELECT id, name, role, language FROM contacts"
-			   " WHERE org_id = ? ORDER BY position");
+	st = sqlite_store_stmt(s,
+			       "SELECT id, name, role, language FROM contacts"
+			       " WHERE org_id = ? ORDER BY position");
 	if (st == NULL)
 		return -EIO;
 	bind_text(st, 1, o->id);
@@ -256,9 +258,10 @@ static int load_contacts(struct store *s, struct dir_org *o)
 	if (rc != SQLITE_DONE)
 		return -EIO;
 
-	st = store_stmt(s, "SELECT contact_id, channel, address, max_tlp,"
-			   " charset, ord FROM methods WHERE org_id = ?"
-			   " ORDER BY contact_id, position");
+	st = sqlite_store_stmt(s,
+			       "SELECT contact_id, channel, address, max_tlp,"
+			       " charset, ord FROM methods WHERE org_id = ?"
+			       " ORDER BY contact_id, position");
 	if (st == NULL)
 		return -EIO;
 	bind_text(st, 1, o->id);
@@ -286,19 +289,19 @@ static int load_contacts(struct store *s, struct dir_org *o)
 	return rc == SQLITE_DONE ? 0 : -EIO;
 }
 
-int store_directory_load(struct store *s, const char *sector,
-			 struct directory *ret)
+int sqlite_directory_load(struct store *s, const char *sector,
+			  struct directory *ret)
 {
 	struct directory d = {0};
 	int r;
 
 	/* A read transaction gives one consistent view of the three tables. */
-	if (store_exec(s, "BEGIN") < 0)
+	if (sqlite_store_exec(s, "BEGIN") < 0)
 		return -EIO;
 	r = load_orgs(s, sector, &d);
 	for (size_t i = 0; r == 0 && i < d.n_orgs; i++)
 		r = load_contacts(s, &d.orgs[i]);
-	store_exec(s, r == 0 ? "COMMIT" : "ROLLBACK");
+	sqlite_store_exec(s, r == 0 ? "COMMIT" : "ROLLBACK");
 	if (r < 0) {
 		directory_free(&d);
 		return r;

@@ -1,0 +1,117 @@
+/*
+ * The backend table behind store.h, private to dispatcher/store/. A
+ * backend is one const struct store_backend, written with designated
+ * initialisers, listed by name in store.c's registry; store.c's thin
+ * wrappers call through it, so nothing outside this folder touches the
+ * table. Adding a backend is one file set (store/NAME*.c) and one
+ * registry line.
+ *
+ * Every operation gets the struct store that open() filled; rows handed
+ * to callbacks are valid only during the call, and a callback returning
+ * non-zero stops a walk with that value. Errors are negative errno
+ * values: -EIO for anything the database reports, logged by the backend.
+ */
+#ifndef POCALERT_STORE_BACKEND_H
+#define POCALERT_STORE_BACKEND_H
+
+#include "dispatcher/store/store.h"
+
+/* Bumped when the table changes shape. */
+#define STORE_BACKEND_VERSION 1
+
+struct store_backend {
+	int version; /* STORE_BACKEND_VERSION */
+	/* In messages, and the URL scheme that picks it ("postgresql"). */
+	const char *name;
+	/* true: chosen for a plain path (no "scheme://"). One backend only. */
+	bool takes_paths;
+
+	/*
+	 * Opens (creating and migrating as needed) the store at where and
+	 * sets s->handle. On failure logs why, naming where, leaves nothing
+	 * to free and returns a negative errno.
+	 */
+	int (*open)(struct store *s, const char *where);
+	/* Frees s->handle. Called once, after a successful open only. */
+	void (*close)(struct store *s);
+
+	/*
+	 * Applies ops[0..n) in order in one transaction; see store_apply()
+	 * for the modes and the result. Must tell a refusal of one
+	 * operation (its content) from a failure of the database (I/O,
+	 * lock, memory): only the first goes to dead letters, and only
+	 * after every change of that operation is undone. Never leaves a
+	 * transaction open.
+	 */
+	int (*apply)(struct store *s, const struct store_op *ops, size_t n,
+		     enum store_apply_mode mode);
+
+	/* See store.h for each read; the contracts are the wrappers'. */
+	int (*data_version)(struct store *s, int64_t *ret);
+	int (*alert_state)(struct store *s, const char *id, char *buf,
+			   size_t len);
+	int (*recovery_alerts)(struct store *s,
+			       int (*fn)(void *,
+					 const struct store_alert_row *),
+			       void *arg);
+	int (*alert_org_count)(struct store *s, const char *alert_id,
+			       size_t *ret);
+	int (*alert_orgs)(struct store *s, const char *alert_id,
+			  int (*fn)(void *, const struct store_org_row *),
+			  void *arg);
+	int (*alert_reached)(struct store *s, const char *alert_id,
+			     int (*fn)(void *, const struct store_reach_row *),
+			     void *arg);
+	int (*alert_confirmations)(struct store *s, const char *alert_id,
+				   int (*fn)(void *,
+					     const struct store_contact_row *),
+				   void *arg);
+	int (*alert_delivery_count)(struct store *s, const char *alert_id,
+				    size_t *ret);
+	int (*alert_unfinished)(struct store *s, const char *alert_id,
+				int (*fn)(void *,
+					  const struct store_delivery_row *),
+				void *arg);
+	int (*alert_sent_methods)(struct store *s, const char *alert_id,
+				  int (*fn)(void *,
+					    const struct store_method_row *),
+				  void *arg);
+	int (*ack_lookup)(struct store *s, const char *token_hash,
+			  int (*fn)(void *, const struct store_ack_row *),
+			  void *arg);
+	int (*timeline_head)(struct store *s, const char *alert_id,
+			     int64_t *ret_seq, char ret_hash[65]);
+	int (*timeline_rows)(struct store *s, const char *alert_id,
+			     int (*fn)(void *, const struct store_event_row *),
+			     void *arg);
+	/* Both status reads see one snapshot even while others commit. */
+	int (*status_alert)(struct store *s, const char *id,
+			    int (*head)(void *,
+					const struct store_status_alert *),
+			    int (*row)(void *, const struct store_status_row *),
+			    void *arg);
+	int (*status_list)(struct store *s, int limit,
+			   int (*fn)(void *, const struct store_status_alert *,
+				     const struct store_status_counts *),
+			   void *arg);
+	int (*dead_letters)(struct store *s,
+			    int (*fn)(void *,
+				      const struct store_dead_letter_row *),
+			    void *arg);
+	/* All or nothing, as store_directory_import() says. */
+	int (*directory_import)(struct store *s, const struct directory *d,
+				bool replace, struct store_import_stats *ret);
+	int (*directory_load)(struct store *s, const char *sector,
+			      struct directory *ret);
+};
+
+/* An open store: which backend, and its private state. */
+struct store {
+	const struct store_backend *backend; /* not owned: a static table */
+	void *handle;			     /* owned by the backend */
+};
+
+/* The backends built in (store/sqlite.c, ...). */
+extern const struct store_backend store_backend_sqlite;
+
+#endif
