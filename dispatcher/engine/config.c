@@ -335,7 +335,12 @@ int config_load(const char *path, struct config **ret, struct diag_list *diags)
 	r = cfgfile_parse(c->cfg, path, diags);
 	if (r < 0)
 		goto fail;
-	c->database = config_resolve_path(c, cfg_getstr(c->cfg, "database"));
+	/* A URL names a store backend (store.h); only a path is resolved. */
+	if (strstr(cfg_getstr(c->cfg, "database"), "://") != NULL)
+		c->database = strdup(cfg_getstr(c->cfg, "database"));
+	else
+		c->database =
+			config_resolve_path(c, cfg_getstr(c->cfg, "database"));
 	c->listen = strdup(cfg_getstr(c->cfg, "listen"));
 	c->public_url = trim_slash(cfg_getstr(c->cfg, "public_url"));
 	c->api_url = trim_slash(cfg_getstr(c->cfg, "api_url"));

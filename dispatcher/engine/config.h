@@ -40,7 +40,7 @@ struct config_channel {
 
 struct config {
 	char *path;	  /* owned; the file that was read */
-	char *database;	  /* owned; absolute or relative to the cwd */
+	char *database;	  /* owned; a resolved path, or a URL */
 	char *listen;	  /* owned; "HOST:PORT" */
 	char *public_url; /* owned; base of reply links, no trailing '/' */
 	char *api_url;	  /* owned; where the CLI finds the API */

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/log.h"
 #include "dispatcher/store/writer.h"
@@ -28,8 +29,18 @@ struct writer {
 	struct store_batch ops; /* owned: queued, in arrival order */
 	struct waiter *waiters; /* owned array: called after the next commit */
 	size_t n_waiters, cap_waiters;
-	int failed; /* consecutive failed flushes */
+	int failed;	       /* consecutive failed flushes */
+	int64_t failing_since; /* monotonic ms of the first of them */
 };
+
+/* A monotonic clock in ms: how long the store has been failing. */
+static int64_t writer_clock_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static void writer_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -263,11 +274,13 @@ int writer_flush(struct writer *w)
 		 */
 		struct timeval tv = {0, WRITER_RETRY_MS * 1000};
 
-		if (w->failed++ == 0)
+		if (w->failed++ == 0) {
+			w->failing_since = writer_clock_ms();
 			log_warnx("writer: could not write %zu changes, will "
 				  "retry",
 				  w->ops.n);
-		if (w->failed * WRITER_RETRY_MS >= WRITER_GIVE_UP_MS)
+		}
+		if (writer_clock_ms() - w->failing_since >= WRITER_GIVE_UP_MS)
 			writer_answer(w, n, -EIO);
 		event_add(w->ev, &tv);
 		return -EIO;
