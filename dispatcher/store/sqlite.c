@@ -203,6 +203,11 @@ static struct sqlite_store *handle_of(struct store *s)
 	return s->handle;
 }
 
+void sqlite_store_busy_timeout(struct store *s, int ms)
+{
+	sqlite3_busy_timeout(handle_of(s)->db, ms);
+}
+
 int sqlite_store_schema_version(void)
 {
 	return (int)(sizeof(migrations) / sizeof(migrations[0]));

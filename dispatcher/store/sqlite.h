@@ -21,6 +21,9 @@
 /* The connection of a store opened by the SQLite backend. */
 sqlite3 *sqlite_store_db(struct store *s);
 
+/* How long a statement waits for another connection's lock (tests). */
+void sqlite_store_busy_timeout(struct store *s, int ms);
+
 /* The schema version the code expects (the number of migrations). */
 int sqlite_store_schema_version(void);
 

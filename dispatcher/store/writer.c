@@ -17,10 +17,11 @@
 /* How long to wait before writing a batch the store failed to take. */
 #define WRITER_RETRY_MS 200
 
-/* A completion waiting for the next commit. */
+/* A completion waiting for the changes queued before it to commit. */
 struct waiter {
 	void (*fn)(void *arg, int result);
 	void *arg;
+	uint64_t mark; /* the writer's pushed count when it arrived */
 };
 
 struct writer {
@@ -29,8 +30,11 @@ struct writer {
 	struct store_batch ops; /* owned: queued, in arrival order */
 	struct waiter *waiters; /* owned array: called after the next commit */
 	size_t n_waiters, cap_waiters;
+	uint64_t pushed;       /* operations ever queued */
+	uint64_t committed;    /* of those, how many are written */
 	int failed;	       /* consecutive failed flushes */
 	int64_t failing_since; /* monotonic ms of the first of them */
+	int give_up_ms;	       /* answer waiters after failing this long */
 };
 
 /* A monotonic clock in ms: how long the store has been failing. */
@@ -56,6 +60,7 @@ struct writer *writer_new(struct event_base *base, struct store *s)
 	if (w == NULL)
 		return NULL;
 	w->store = s;
+	w->give_up_ms = WRITER_GIVE_UP_MS;
 	w->ev = event_new(base, -1, 0, writer_cb, w);
 	if (w->ev == NULL) {
 		free(w);
@@ -64,25 +69,31 @@ struct writer *writer_new(struct event_base *base, struct store *s)
 	return w;
 }
 
-/* Answers the first n waiters with result, in arrival order. */
-static void writer_answer(struct writer *w, size_t n, int result)
+/*
+ * Answers, in arrival order, at most max waiters whose mark is at most
+ * upto, with result. A callback may queue more waiters or flush again
+ * (re-entering here), so the array is re-read each round and a slice
+ * copied out before any callback runs.
+ */
+static void writer_answer(struct writer *w, uint64_t upto, size_t max,
+			  int result)
 {
-	/*
-	 * A callback may queue more waiters (and grow the array), so each
-	 * round copies a slice out first.
-	 */
-	while (n > 0) {
-		size_t k = n > 64 ? 64 : n;
-		struct waiter batch[64];
+	struct waiter batch[64];
+	size_t k;
 
+	do {
+		for (k = 0; k < w->n_waiters && k < 64 && k < max &&
+			    w->waiters[k].mark <= upto;
+		     k++)
+			;
 		memcpy(batch, w->waiters, k * sizeof(batch[0]));
 		memmove(w->waiters, w->waiters + k,
 			(w->n_waiters - k) * sizeof(batch[0]));
 		w->n_waiters -= k;
-		n -= k;
+		max -= k;
 		for (size_t i = 0; i < k; i++)
 			batch[i].fn(batch[i].arg, result);
-	}
+	} while (k > 0);
 }
 
 void writer_free(struct writer *w)
@@ -91,10 +102,15 @@ void writer_free(struct writer *w)
 		return;
 	writer_flush(w);
 	store_batch_free(&w->ops);
-	writer_answer(w, w->n_waiters, -EIO);
+	writer_answer(w, UINT64_MAX, w->n_waiters, -EIO);
 	free(w->waiters);
 	event_free(w->ev);
 	free(w);
+}
+
+void writer_set_give_up(struct writer *w, int ms)
+{
+	w->give_up_ms = ms;
 }
 
 size_t writer_pending(const struct writer *w)
@@ -106,15 +122,19 @@ void writer_push(struct writer *w, const struct store_op *op)
 {
 	if (w->ops.n == 0)
 		event_active(w->ev, 0, 0);
-	if (store_batch_add(&w->ops, op) == 0)
+	if (store_batch_add(&w->ops, op) == 0) {
+		w->pushed++;
 		return;
+	}
 	/*
 	 * Out of memory: write what we have now and reuse the space; the
 	 * state in memory is still right.
 	 */
 	log_warnx("writer: out of memory, flushing early");
-	if (writer_flush(w) == 0 && store_batch_add(&w->ops, op) == 0)
+	if (writer_flush(w) == 0 && store_batch_add(&w->ops, op) == 0) {
+		w->pushed++;
 		return;
+	}
 	log_warnx("writer: out of memory: a %s change is lost on disk "
 		  "(memory keeps it until a restart)",
 		  store_op_kind_name(op->kind));
@@ -251,6 +271,7 @@ void writer_after_commit(struct writer *w, void (*fn)(void *arg, int result),
 	}
 	w->waiters[w->n_waiters].fn = fn;
 	w->waiters[w->n_waiters].arg = arg;
+	w->waiters[w->n_waiters].mark = w->pushed;
 	w->n_waiters++;
 	/* Even with nothing queued, the answer comes from the loop. */
 	event_active(w->ev, 0, 0);
@@ -258,10 +279,8 @@ void writer_after_commit(struct writer *w, void (*fn)(void *arg, int result),
 
 int writer_flush(struct writer *w)
 {
-	size_t n = w->n_waiters;
 	int r = 0;
 
-	/* Everything queued before each of these n waiters arrived. */
 	if (w->ops.n > 0)
 		r = store_apply(w->store, w->ops.ops, w->ops.n,
 				STORE_APPLY_DEAD_LETTER);
@@ -280,8 +299,8 @@ int writer_flush(struct writer *w)
 				  "retry",
 				  w->ops.n);
 		}
-		if (writer_clock_ms() - w->failing_since >= WRITER_GIVE_UP_MS)
-			writer_answer(w, n, -EIO);
+		if (writer_clock_ms() - w->failing_since >= w->give_up_ms)
+			writer_answer(w, UINT64_MAX, w->n_waiters, -EIO);
 		event_add(w->ev, &tv);
 		return -EIO;
 	}
@@ -289,7 +308,9 @@ int writer_flush(struct writer *w)
 		log_info("writer: the store takes changes again");
 	w->failed = 0;
 	store_batch_clear(&w->ops);
-	writer_answer(w, n, 0);
+	w->committed = w->pushed;
+	/* Refused changes count as written: they are in dead_letters. */
+	writer_answer(w, w->committed, SIZE_MAX, 0);
 	return 0;
 }
 

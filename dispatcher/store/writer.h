@@ -96,6 +96,9 @@ void writer_org_ack(struct writer *w, const char *alert_id, const char *org_id,
  * a waiter is never left waiting on a store that does not answer.
  */
 #define WRITER_GIVE_UP_MS 5000
+
+/* Changes WRITER_GIVE_UP_MS for w (tests shorten it). */
+void writer_set_give_up(struct writer *w, int ms);
 void writer_after_commit(struct writer *w, void (*fn)(void *arg, int result),
 			 void *arg);
 

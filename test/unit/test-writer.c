@@ -4,7 +4,10 @@
  * and in order, a waiter is answered once they are on disk, and a batch
  * holding a change the database refuses (a duplicate timeline row)
  * still commits the rest, keeps the refused change in the dead-letter
- * table and answers the waiter, so later writes are never blocked.
+ * table and answers the waiter, so later writes are never blocked. A
+ * store that cannot write at all (another process holds its lock) keeps
+ * the batch and retries, and its waiters are told so after a while
+ * instead of waiting forever.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -19,6 +22,7 @@
 #include <cmocka.h>
 #include <event2/event.h>
 
+#include "dispatcher/store/sqlite.h"
 #include "dispatcher/store/store.h"
 #include "dispatcher/store/writer.h"
 
@@ -310,6 +314,49 @@ static void test_apply_now(void **state)
 	store_batch_free(&b);
 }
 
+/*
+ * The database is locked by another process: the batch stays queued and
+ * is retried, the waiter hears -EIO after the give-up time, and once
+ * the lock goes the batch is written and the next waiter hears 0.
+ */
+static void test_locked_store(void **state)
+{
+	struct fixture *f = *state;
+	struct answer a = {0}, b = {0};
+	struct rows rows = {0};
+	sqlite3 *other;
+
+	assert_int_equal(sqlite3_open(f->path, &other), SQLITE_OK);
+	assert_int_equal(
+		sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL),
+		SQLITE_OK);
+	sqlite_store_busy_timeout(f->s, 10);
+	writer_set_give_up(f->w, 300);
+
+	event(f, 1, "held back");
+	writer_after_commit(f->w, answered, &a);
+	for (int i = 0; i < 50 && a.calls == 0; i++)
+		event_base_loop(f->base, EVLOOP_ONCE);
+	assert_int_equal(a.calls, 1);
+	assert_int_equal(a.result, -EIO);
+	/* Kept, not dropped. */
+	assert_int_equal(writer_pending(f->w), 1);
+
+	assert_int_equal(sqlite3_exec(other, "COMMIT", NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(other);
+	writer_after_commit(f->w, answered, &b);
+	for (int i = 0; i < 50 && b.calls == 0; i++)
+		event_base_loop(f->base, EVLOOP_ONCE);
+	assert_int_equal(b.calls, 1);
+	assert_int_equal(b.result, 0);
+	assert_int_equal(writer_pending(f->w), 0);
+	assert_int_equal(store_timeline_rows(f->s, "A-1", row_cb, &rows), 0);
+	assert_int_equal(rows.n, 1);
+	/* The first waiter was answered once only. */
+	assert_int_equal(a.calls, 1);
+}
+
 /* Freeing the writer writes what is queued and answers the waiters. */
 static void test_free_writes_queue(void **state)
 {
@@ -340,6 +387,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_refused_null, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_apply_now, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_locked_store, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_free_writes_queue, setup,
 						teardown),
