@@ -46,61 +46,86 @@ struct store_backend {
 	int (*apply)(struct store *s, const struct store_op *ops, size_t n,
 		     enum store_apply_mode mode);
 
-	/* See store.h for each read; the contracts are the wrappers'. */
+	/*
+	 * The reads, each as its wrapper in store.h says. Walks call fn
+	 * once per row in the order stated there and stop at its first
+	 * non-zero value, which they return; strings in a row may be NULL
+	 * only where store.h says so.
+	 */
+
+	/* A number that changes when another connection commits. */
 	int (*data_version)(struct store *s, int64_t *ret);
+	/* Copies the state into buf: 0, -ENOENT, -ENOBUFS or -EIO. */
 	int (*alert_state)(struct store *s, const char *id, char *buf,
 			   size_t len);
+	/* Active alerts and those with deliveries to send, newest first. */
 	int (*recovery_alerts)(struct store *s,
 			       int (*fn)(void *,
 					 const struct store_alert_row *),
 			       void *arg);
+	/* How many organisations an alert reaches. */
 	int (*alert_org_count)(struct store *s, const char *alert_id,
 			       size_t *ret);
+	/* An alert's organisations in position order. */
 	int (*alert_orgs)(struct store *s, const char *alert_id,
 			  int (*fn)(void *, const struct store_org_row *),
 			  void *arg);
+	/* (org, contact, step) of sendable alert deliveries, sent counted. */
 	int (*alert_reached)(struct store *s, const char *alert_id,
 			     int (*fn)(void *, const struct store_reach_row *),
 			     void *arg);
+	/* The contacts that confirmed by reply link. */
 	int (*alert_confirmations)(struct store *s, const char *alert_id,
 				   int (*fn)(void *,
 					     const struct store_contact_row *),
 				   void *arg);
+	/* How many deliveries an alert has, of every state. */
 	int (*alert_delivery_count)(struct store *s, const char *alert_id,
 				    size_t *ret);
+	/* Deliveries queued, sending or waiting to retry, in rank order. */
 	int (*alert_unfinished)(struct store *s, const char *alert_id,
 				int (*fn)(void *,
 					  const struct store_delivery_row *),
 				void *arg);
+	/* Each distinct (contact, channel, address) an alert was sent to. */
 	int (*alert_sent_methods)(struct store *s, const char *alert_id,
 				  int (*fn)(void *,
 					    const struct store_method_row *),
 				  void *arg);
+	/* One reply link by token hash: fn's value, -ENOENT or -EIO. */
 	int (*ack_lookup)(struct store *s, const char *token_hash,
 			  int (*fn)(void *, const struct store_ack_row *),
 			  void *arg);
+	/* The last row's seq and hash; seq 0 when there is none. */
 	int (*timeline_head)(struct store *s, const char *alert_id,
 			     int64_t *ret_seq, char ret_hash[65]);
+	/* An alert's timeline rows in seq order. */
 	int (*timeline_rows)(struct store *s, const char *alert_id,
 			     int (*fn)(void *, const struct store_event_row *),
 			     void *arg);
-	/* Both status reads see one snapshot even while others commit. */
+	/*
+	 * An alert's head, then its organisation/delivery rows, from one
+	 * snapshot even while others commit; -ENOENT for no such alert.
+	 */
 	int (*status_alert)(struct store *s, const char *id,
 			    int (*head)(void *,
 					const struct store_status_alert *),
 			    int (*row)(void *, const struct store_status_row *),
 			    void *arg);
+	/* The newest limit alerts with their counts, newest first. */
 	int (*status_list)(struct store *s, int limit,
 			   int (*fn)(void *, const struct store_status_alert *,
 				     const struct store_status_counts *),
 			   void *arg);
+	/* The refused operations, oldest first. */
 	int (*dead_letters)(struct store *s,
 			    int (*fn)(void *,
 				      const struct store_dead_letter_row *),
 			    void *arg);
-	/* All or nothing, as store_directory_import() says. */
+	/* Writes a validated directory, all or nothing. */
 	int (*directory_import)(struct store *s, const struct directory *d,
 				bool replace, struct store_import_stats *ret);
+	/* Reads the directory (or one sector) in id order. */
 	int (*directory_load)(struct store *s, const char *sector,
 			      struct directory *ret);
 };
