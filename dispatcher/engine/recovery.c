@@ -104,16 +104,67 @@ static int add_id(char ***ids, size_t *n, const char *id)
 	return 0;
 }
 
-static struct rt_org *org_by_id(struct rt_alert *a, const char *id)
+/*
+ * An alert's organisations sorted by id, for the lookups of a reload: one
+ * per delivery and per reached contact, so a linear search made the
+ * restart quadratic in the size of the alert.
+ */
+struct org_index {
+	struct rt_org **by_id; /* owned array; the orgs are the alert's */
+	size_t n;
+};
+
+static int org_index_cmp(const void *x, const void *y)
 {
+	const struct rt_org *const *a = x, *const *b = y;
+
+	return strcmp((*a)->org_id, (*b)->org_id);
+}
+
+/* Indexes a->orgs, which must not move while the index is used. */
+static int org_index_build(struct org_index *ix, struct rt_alert *a)
+{
+	ix->by_id = calloc(a->n_orgs ? a->n_orgs : 1, sizeof(*ix->by_id));
+	if (ix->by_id == NULL)
+		return -ENOMEM;
 	for (size_t i = 0; i < a->n_orgs; i++)
-		if (strcmp(a->orgs[i].org_id, id) == 0)
-			return &a->orgs[i];
+		ix->by_id[i] = &a->orgs[i];
+	ix->n = a->n_orgs;
+	qsort(ix->by_id, ix->n, sizeof(*ix->by_id), org_index_cmp);
+	return 0;
+}
+
+static void org_index_free(struct org_index *ix)
+{
+	free(ix->by_id);
+	ix->by_id = NULL;
+	ix->n = 0;
+}
+
+/* alert_orgs' key makes an id unique within its alert. */
+static struct rt_org *org_by_id(const struct org_index *ix, const char *id)
+{
+	size_t lo = 0, hi = ix->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(id, ix->by_id[mid]->org_id);
+
+		if (c == 0)
+			return ix->by_id[mid];
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
 	return NULL;
 }
 
-/* The organisations, their steps, who was reached and who confirmed. */
-static int load_orgs(struct engine *e, struct rt_alert *a)
+/*
+ * The organisations, their steps, who was reached and who confirmed.
+ * Fills ix (the caller frees it) for the deliveries that follow.
+ */
+static int load_orgs(struct engine *e, struct rt_alert *a, struct org_index *ix)
 {
 	sqlite3_stmt *st;
 	bool oom = false;
@@ -154,7 +205,7 @@ static int load_orgs(struct engine *e, struct rt_alert *a)
 			a->open_orgs++;
 	}
 	sqlite3_reset(st);
-	if (oom)
+	if (oom || org_index_build(ix, a) < 0)
 		return -ENOMEM;
 
 	/* Reached: a sendable alert delivery was planned to the contact. */
@@ -168,7 +219,7 @@ static int load_orgs(struct engine *e, struct rt_alert *a)
 		return -EIO;
 	sqlite3_bind_text(st, 1, a->id, -1, SQLITE_TRANSIENT);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct rt_org *o = org_by_id(a, text(st, 0));
+		struct rt_org *o = org_by_id(ix, text(st, 0));
 		bool seen = false;
 
 		if (o == NULL)
@@ -191,7 +242,7 @@ static int load_orgs(struct engine *e, struct rt_alert *a)
 		return -EIO;
 	sqlite3_bind_text(st, 1, a->id, -1, SQLITE_TRANSIENT);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct rt_org *o = org_by_id(a, text(st, 0));
+		struct rt_org *o = org_by_id(ix, text(st, 0));
 
 		if (o == NULL)
 			continue;
@@ -214,7 +265,7 @@ static int load_orgs(struct engine *e, struct rt_alert *a)
 
 /* Loads one alert's unfinished deliveries and queues them in rank order. */
 static int load_deliveries(struct engine *e, struct rt_alert *a,
-			   size_t *ret_count)
+			   const struct org_index *ix, size_t *ret_count)
 {
 	sqlite3_stmt *st = store_stmt(
 		e->store,
@@ -263,7 +314,7 @@ static int load_deliveries(struct engine *e, struct rt_alert *a,
 		} else {
 			d->kind = strcmp(kind, "cancel") == 0 ? "cancel"
 							      : "alert";
-			d->org = org_by_id(a, text(st, 1));
+			d->org = org_by_id(ix, text(st, 1));
 		}
 		if (oom || d->org == NULL) {
 			engine_delivery_free(d);
@@ -330,13 +381,16 @@ int recovery_load(struct engine *e)
 	if (r < 0)
 		return r;
 	for (a = LIST_FIRST(&e->alerts); a != NULL; a = next) {
+		struct org_index ix = {0};
+
 		next = LIST_NEXT(a, link);
 		a->busy = true;
 		r = timeline_head_load(e->store, a->id, &a->timeline);
 		if (r == 0)
-			r = load_orgs(e, a);
+			r = load_orgs(e, a, &ix);
 		if (r == 0)
-			r = load_deliveries(e, a, &count);
+			r = load_deliveries(e, a, &ix, &count);
+		org_index_free(&ix);
 		a->busy = false;
 		if (r < 0)
 			return r;
