@@ -214,7 +214,8 @@ static int load_orgs(struct engine *e, struct rt_alert *a, struct org_index *ix)
 		"SELECT org_id, contact_id, step,"
 		" count(*) FILTER (WHERE state = 'sent')"
 		" FROM deliveries WHERE alert_id = ? AND kind = 'alert'"
-		" AND state != 'skipped' GROUP BY org_id, contact_id, step");
+		" AND state != 'skipped' GROUP BY org_id, contact_id, step"
+		" ORDER BY org_id, contact_id, step");
 	if (st == NULL)
 		return -EIO;
 	sqlite3_bind_text(st, 1, a->id, -1, SQLITE_TRANSIENT);
@@ -224,8 +225,13 @@ static int load_orgs(struct engine *e, struct rt_alert *a, struct org_index *ix)
 
 		if (o == NULL)
 			continue;
-		for (size_t i = 0; i < o->n_targeted && !seen; i++)
-			seen = strcmp(o->targeted[i], text(st, 1)) == 0;
+		/*
+		 * Rows come by org and contact, so a contact reached in
+		 * several steps repeats the last one added: a scan of the
+		 * whole list was quadratic in an organisation's contacts.
+		 */
+		seen = o->n_targeted > 0 &&
+		       strcmp(o->targeted[o->n_targeted - 1], text(st, 1)) == 0;
 		if (!seen &&
 		    add_id(&o->targeted, &o->n_targeted, text(st, 1)) < 0)
 			return -ENOMEM;
