@@ -92,11 +92,59 @@ static int add_id(char ***ids, size_t *n, const char *id)
 	return 0;
 }
 
-static struct rt_org *org_by_id(struct rt_alert *a, const char *id)
+/*
+ * An alert's organisations sorted by id, for the lookups of a reload: one
+ * per delivery and per reached contact, so a linear search made the
+ * restart quadratic in the size of the alert.
+ */
+struct org_index {
+	struct rt_org **by_id; /* owned array; the orgs are the alert's */
+	size_t n;
+};
+
+static int org_index_cmp(const void *x, const void *y)
 {
+	const struct rt_org *const *a = x, *const *b = y;
+
+	return strcmp((*a)->org_id, (*b)->org_id);
+}
+
+/* Indexes a->orgs, which must not move while the index is used. */
+static int org_index_build(struct org_index *ix, struct rt_alert *a)
+{
+	ix->by_id = calloc(a->n_orgs ? a->n_orgs : 1, sizeof(*ix->by_id));
+	if (ix->by_id == NULL)
+		return -ENOMEM;
 	for (size_t i = 0; i < a->n_orgs; i++)
-		if (strcmp(a->orgs[i].org_id, id) == 0)
-			return &a->orgs[i];
+		ix->by_id[i] = &a->orgs[i];
+	ix->n = a->n_orgs;
+	qsort(ix->by_id, ix->n, sizeof(*ix->by_id), org_index_cmp);
+	return 0;
+}
+
+static void org_index_free(struct org_index *ix)
+{
+	free(ix->by_id);
+	ix->by_id = NULL;
+	ix->n = 0;
+}
+
+/* alert_orgs' key makes an id unique within its alert. */
+static struct rt_org *org_by_id(const struct org_index *ix, const char *id)
+{
+	size_t lo = 0, hi = ix->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(id, ix->by_id[mid]->org_id);
+
+		if (c == 0)
+			return ix->by_id[mid];
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
 	return NULL;
 }
 
@@ -133,15 +181,20 @@ static int load_org_row(void *arg, const struct store_org_row *row)
 /* Reached: a sendable alert delivery was planned to the contact. */
 static int load_reach_row(void *arg, const struct store_reach_row *row)
 {
-	struct rt_alert *a = arg;
-	struct rt_org *o = org_by_id(a, text(row->org_id));
+	const struct org_index *ix = arg;
+	struct rt_org *o = org_by_id(ix, text(row->org_id));
 	const char *cid = text(row->contact_id);
-	bool seen = false;
+	bool seen;
 
 	if (o == NULL)
 		return 0;
-	for (size_t i = 0; i < o->n_targeted && !seen; i++)
-		seen = strcmp(o->targeted[i], cid) == 0;
+	/*
+	 * Rows come by org and contact, so a contact reached in several
+	 * steps repeats the last one added: a scan of the whole list was
+	 * quadratic in an organisation's contacts.
+	 */
+	seen = o->n_targeted > 0 &&
+	       strcmp(o->targeted[o->n_targeted - 1], cid) == 0;
 	if (!seen && add_id(&o->targeted, &o->n_targeted, cid) < 0)
 		return -ENOMEM;
 	o->sent += (size_t)row->sent;
@@ -152,8 +205,8 @@ static int load_reach_row(void *arg, const struct store_reach_row *row)
 
 static int load_confirmed_row(void *arg, const struct store_contact_row *row)
 {
-	struct rt_alert *a = arg;
-	struct rt_org *o = org_by_id(a, text(row->org_id));
+	const struct org_index *ix = arg;
+	struct rt_org *o = org_by_id(ix, text(row->org_id));
 
 	if (o == NULL)
 		return 0;
@@ -163,8 +216,11 @@ static int load_confirmed_row(void *arg, const struct store_contact_row *row)
 	return 0;
 }
 
-/* The organisations, their steps, who was reached and who confirmed. */
-static int load_orgs(struct engine *e, struct rt_alert *a)
+/*
+ * The organisations, their steps, who was reached and who confirmed.
+ * Fills ix (the caller frees it) for the deliveries that follow.
+ */
+static int load_orgs(struct engine *e, struct rt_alert *a, struct org_index *ix)
 {
 	size_t n = 0;
 	int r;
@@ -178,10 +234,12 @@ static int load_orgs(struct engine *e, struct rt_alert *a)
 	r = store_alert_orgs(e->store, a->id, load_org_row,
 			     &(struct org_load){.a = a, .cap = n});
 	if (r == 0)
-		r = store_alert_reached(e->store, a->id, load_reach_row, a);
+		r = org_index_build(ix, a);
+	if (r == 0)
+		r = store_alert_reached(e->store, a->id, load_reach_row, ix);
 	if (r == 0)
 		r = store_alert_confirmations(e->store, a->id,
-					      load_confirmed_row, a);
+					      load_confirmed_row, ix);
 	if (r == 0)
 		r = store_alert_delivery_count(e->store, a->id, &n);
 	if (r == 0)
@@ -193,6 +251,7 @@ static int load_orgs(struct engine *e, struct rt_alert *a)
 struct delivery_load {
 	struct engine *e;
 	struct rt_alert *a;
+	const struct org_index *ix;
 	int64_t now;
 	size_t count;
 };
@@ -234,7 +293,7 @@ static int load_delivery_row(void *arg, const struct store_delivery_row *row)
 			oom = true;
 	} else {
 		d->kind = strcmp(kind, "cancel") == 0 ? "cancel" : "alert";
-		d->org = org_by_id(a, text(row->org_id));
+		d->org = org_by_id(l->ix, text(row->org_id));
 	}
 	if (oom || d->org == NULL) {
 		engine_delivery_free(d);
@@ -287,9 +346,10 @@ static int load_delivery_row(void *arg, const struct store_delivery_row *row)
 
 /* Loads one alert's unfinished deliveries and queues them in rank order. */
 static int load_deliveries(struct engine *e, struct rt_alert *a,
-			   size_t *ret_count)
+			   const struct org_index *ix, size_t *ret_count)
 {
-	struct delivery_load l = {.e = e, .a = a, .now = time_now_ms()};
+	struct delivery_load l = {
+		.e = e, .a = a, .ix = ix, .now = time_now_ms()};
 	int r;
 
 	r = store_alert_unfinished(e->store, a->id, load_delivery_row, &l);
@@ -307,13 +367,16 @@ int recovery_load(struct engine *e)
 	if (r < 0)
 		return r;
 	for (a = LIST_FIRST(&e->alerts); a != NULL; a = next) {
+		struct org_index ix = {0};
+
 		next = LIST_NEXT(a, link);
 		a->busy = true;
 		r = timeline_head_load(e->store, a->id, &a->timeline);
 		if (r == 0)
-			r = load_orgs(e, a);
+			r = load_orgs(e, a, &ix);
 		if (r == 0)
-			r = load_deliveries(e, a, &count);
+			r = load_deliveries(e, a, &ix, &count);
+		org_index_free(&ix);
 		a->busy = false;
 		if (r < 0)
 			return r;

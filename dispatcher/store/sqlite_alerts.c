@@ -150,7 +150,8 @@ int sqlite_alert_reached(struct store *s, const char *alert_id,
 		s, "SELECT org_id, contact_id, step,"
 		   " count(*) FILTER (WHERE state = 'sent')"
 		   " FROM deliveries WHERE alert_id = ? AND kind = 'alert'"
-		   " AND state != 'skipped' GROUP BY org_id, contact_id, step");
+		   " AND state != 'skipped' GROUP BY org_id, contact_id, step"
+		   " ORDER BY org_id, contact_id, step");
 	int rc = SQLITE_DONE, r = 0;
 
 	if (st == NULL)

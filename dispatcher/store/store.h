@@ -261,6 +261,7 @@ struct store_reach_row {
 	int sent; /* how many of those deliveries were sent */
 };
 
+/* In org_id, contact_id, step order: recovery relies on it. */
 int store_alert_reached(struct store *s, const char *alert_id,
 			int (*fn)(void *arg, const struct store_reach_row *),
 			void *arg);
