@@ -22,6 +22,7 @@
 #include "common/log.h"
 #include "dispatcher/engine/engine_internal.h"
 #include "common/timefmt.h"
+#include "dispatcher/engine/clock.h"
 
 double engine_ack_rate_limit(struct engine *e)
 {
@@ -193,7 +194,7 @@ static void event_for(struct engine *e, const char *alert_id, const char *actor,
 
 	h = head_for(e, alert_id, &a, &tmp);
 	if (h != NULL)
-		timeline_append(e->writer, h, alert_id, time_now_ms(), actor,
+		timeline_append(e->writer, h, alert_id, clock_now_ms(), actor,
 				kind, org_id, NULL, detail);
 }
 
@@ -232,7 +233,7 @@ int engine_ack_confirm(struct engine *e, const char *token,
 	struct ack_view v;
 	struct rt_alert *a;
 	char hash[65], actor[96], detail[600];
-	int64_t now = time_now_ms();
+	int64_t now = clock_now_ms();
 	bool first;
 	int pos, r;
 

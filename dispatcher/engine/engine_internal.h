@@ -20,6 +20,7 @@
 #include "dispatcher/engine/metrics.h"
 #include "dispatcher/store/store.h"
 #include "dispatcher/engine/timeline.h"
+#include "dispatcher/engine/timer.h"
 #include "dispatcher/store/writer.h"
 #include "policies/policy.h"
 
@@ -81,7 +82,7 @@ struct rt_delivery {
 	int rank;	     /* send order within its alert */
 	int64_t started_at;  /* the current attempt's start, ms */
 	int64_t due_at;	     /* retry_wait: not to start before this, ms */
-	struct event *timer; /* owned; retry_wait timer, created on need */
+	struct timer *timer; /* owned; retry_wait timer, created on need */
 	struct channel_message msg; /* what the driver gets; points into here */
 	TAILQ_ENTRY(rt_delivery) qlink; /* in a channel's ready queue */
 	LIST_ENTRY(rt_delivery) alink;	/* in alert->deliveries */
@@ -128,6 +129,7 @@ struct rt_channel {
 	double tokens;	       /* max_rate token bucket */
 	int64_t refilled_at;   /* ms */
 	struct event *pump_ev; /* owned; deferred pump */
+	struct timer *pump_wait; /* owned; max_rate: until a token is due */
 	bool started;
 };
 
@@ -152,7 +154,7 @@ struct engine {
 		struct timeline_head head;
 	} heads[64];
 	size_t next_head;   /* round robin slot for the next one */
-	struct event *tick; /* owned; escalation timer */
+	struct timer *tick; /* owned; escalation timer */
 	bool accepting;
 	bool stopping;
 };

@@ -20,7 +20,7 @@
 #include "common/buf.h"
 #include "common/log.h"
 #include "dispatcher/engine/engine_internal.h"
-#include "common/timefmt.h"
+#include "dispatcher/engine/clock.h"
 
 #define TICK_MS 250
 
@@ -186,7 +186,7 @@ void escalation_close_org(struct engine *e, struct rt_alert *a,
 		return;
 	for (size_t i = 0; i < a->n_orgs; i++)
 		unreachable += strcmp(a->orgs[i].state, "unreachable") == 0;
-	writer_alert_state(e->writer, a->id, "completed", time_now_ms());
+	writer_alert_state(e->writer, a->id, "completed", clock_now_ms());
 	engine_event(e, a, "engine", "completed", NULL, NULL,
 		     "every organisation closed, %zu unreachable", unreachable);
 	log_info("alert %s: completed, %zu organisations unreachable", a->id,
@@ -291,7 +291,7 @@ static void decide_org(struct engine *e, struct rt_alert *a, size_t pos,
 void escalation_run(struct engine *e)
 {
 	struct rt_alert *a, *next;
-	int64_t now = time_now_ms();
+	int64_t now = clock_now_ms();
 
 	if (e->stopping)
 		return;
@@ -321,19 +321,20 @@ void escalation_run(struct engine *e)
 	}
 }
 
-static void tick_cb(evutil_socket_t fd, short what, void *arg)
+static void tick_cb(void *arg)
 {
-	(void)fd;
-	(void)what;
-	escalation_run(arg);
+	struct engine *e = arg;
+
+	escalation_run(e);
+	/* Counted from now: a slow run delays the next look, never doubles it. */
+	if (timer_arm(e->tick, clock_now_ms() + TICK_MS) < 0)
+		log_warnx("escalation: cannot re-arm the timer");
 }
 
 int escalation_start(struct engine *e)
 {
-	struct timeval tv = {0, TICK_MS * 1000};
-
-	e->tick = event_new(e->base, -1, EV_PERSIST, tick_cb, e);
-	if (e->tick == NULL || event_add(e->tick, &tv) < 0)
+	if (timer_new(e->base, tick_cb, e, &e->tick) < 0 ||
+	    timer_arm(e->tick, clock_now_ms() + TICK_MS) < 0)
 		return -ENOMEM;
 	return 0;
 }

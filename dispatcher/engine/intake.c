@@ -19,7 +19,7 @@
 #include "common/log.h"
 #include "dispatcher/engine/engine_internal.h"
 #include "dispatcher/engine/planner.h"
-#include "common/timefmt.h"
+#include "dispatcher/engine/clock.h"
 #include "policies/calendar.h"
 #include "policies/select.h"
 
@@ -72,7 +72,7 @@ static int new_alert_id(char *out, size_t len)
 {
 	uint8_t rnd[4];
 	char hex[9];
-	time_t now = time(NULL);
+	time_t now = (time_t)(clock_now_ms() / 1000);
 	struct tm tm;
 
 	if (crypto_random(rnd, sizeof(rnd)) < 0)
@@ -111,7 +111,7 @@ static bool holiday_first(struct engine *e, const struct rt_alert *a,
 {
 	enum calendar_period p =
 		calendar_period_at(&e->config->calendar, &o->hours,
-				   (time_t)(time_now_ms() / 1000));
+				   (time_t)(clock_now_ms() / 1000));
 
 	return policy_holiday_first(&a->policy, p);
 }
@@ -383,7 +383,7 @@ int plan_commit(struct engine *e, struct rt_alert *a,
 		const struct planned *given, size_t n)
 {
 	struct timeline_head saved = a->timeline;
-	int64_t now = time_now_ms();
+	int64_t now = clock_now_ms();
 	char did[96];
 	int r;
 	struct planned *list;
@@ -493,7 +493,7 @@ static int choose_policy(struct engine *e, const struct alert_input *in,
 		/* A broadcast follows the centre's own hours. */
 		si.period = calendar_period_at(
 			&c->calendar, select_reference_hours(&e->dir, NULL),
-			(time_t)(time_now_ms() / 1000));
+			(time_t)(clock_now_ms() / 1000));
 		name = policy_select(&c->selection, &si);
 	}
 	if (name == NULL) {
@@ -626,7 +626,7 @@ int engine_accept(struct engine *e, const struct alert_input *in,
 	struct plan pl = {0};
 	struct rt_alert *a = NULL;
 	char id[32];
-	int64_t now = time_now_ms();
+	int64_t now = clock_now_ms();
 	int r;
 
 	if (!e->accepting)
@@ -765,7 +765,7 @@ int engine_cancel(struct engine *e, const char *alert_id, bool notify,
 {
 	struct rt_alert *a = engine_alert_find(e, alert_id);
 	struct rt_delivery *d, *next;
-	int64_t now = time_now_ms();
+	int64_t now = clock_now_ms();
 
 	if (a == NULL || a->finished)
 		return a ? -EALREADY : cancel_finished(e, alert_id);

@@ -17,7 +17,7 @@
 
 #include "common/log.h"
 #include "dispatcher/engine/engine_internal.h"
-#include "common/timefmt.h"
+#include "dispatcher/engine/clock.h"
 
 static char *col(sqlite3_stmt *st, int i, bool *oom)
 {
@@ -223,7 +223,7 @@ static int load_deliveries(struct engine *e, struct rt_alert *a,
 		" FROM deliveries WHERE alert_id = ?"
 		" AND state IN ('queued', 'sending', 'retry_wait')"
 		" ORDER BY rank");
-	int64_t now = time_now_ms();
+	int64_t now = clock_now_ms();
 	bool oom = false;
 	int rc;
 
@@ -346,7 +346,7 @@ int recovery_load(struct engine *e)
 			a->finished = true;
 			if (!a->cancelled)
 				writer_alert_state(e->writer, a->id,
-						   "completed", time_now_ms());
+						   "completed", clock_now_ms());
 		}
 		escalation_maybe_release(e, a);
 	}
