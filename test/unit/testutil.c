@@ -157,6 +157,18 @@ char *testutil_db_text(const char *db, const char *fmt, ...)
 	return v;
 }
 
+void testutil_db_exec(const char *db, const char *sql)
+{
+	sqlite3 *conn = NULL;
+	char *err = NULL;
+
+	if (sqlite3_open_v2(db, &conn, SQLITE_OPEN_READWRITE, NULL) !=
+		    SQLITE_OK ||
+	    sqlite3_exec(conn, sql, NULL, NULL, &err) != SQLITE_OK)
+		fail_msg("%s: %s", sql, err ? err : sqlite3_errmsg(conn));
+	sqlite3_close(conn);
+}
+
 void testutil_run(struct event_base *base)
 {
 	/*

@@ -59,6 +59,10 @@ int64_t testutil_db_int(const char *db, const char *fmt, ...);
 /* Same, as text (malloc'd, caller frees), or NULL when no row or NULL. */
 char *testutil_db_text(const char *db, const char *fmt, ...);
 
+/* Runs sql (several statements may follow each other) on the database at
+ * db through a connection of its own; fails the test on an error. */
+void testutil_db_exec(const char *db, const char *sql);
+
 /* Runs the loop until nothing is active or due now. */
 void testutil_run(struct event_base *base);
 
