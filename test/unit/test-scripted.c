@@ -123,6 +123,11 @@ static void test_completes_once_from_the_loop(void **state)
 	assert_int_equal(b.calls, 1);
 	assert_int_equal(scripted_complete(5, CHANNEL_OK, 0, NULL, -1),
 			 -ENOENT);
+	/* a completes here, not in teardown after its record is gone. */
+	assert_int_equal(scripted_complete(0, CHANNEL_OK, 250, NULL, -1), 0);
+	testutil_run(f->base);
+	assert_int_equal(a.calls, 1);
+	assert_string_equal(a.detail, "");
 }
 
 static void test_cancel(void **state)
