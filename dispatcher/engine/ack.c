@@ -291,9 +291,9 @@ int engine_ack_confirm(struct engine *e, const char *token,
 				metrics_ack(e->metrics);
 			}
 			/* A late confirmation turns unreachable into acknowledged. */
-			if (o->closed && strcmp(o->state, "unreachable") == 0)
-				o->state = "acknowledged";
-			escalation_close_org(e, a, o, "acknowledged");
+			if (o->closed && o->state == OSTATE_UNREACHABLE)
+				o->state = OSTATE_ACKNOWLEDGED;
+			escalation_close_org(e, a, o, OSTATE_ACKNOWLEDGED);
 			escalation_maybe_release(e, a);
 		}
 	} else {

@@ -37,15 +37,41 @@ enum dstate {
 /* "queued", "sending", ... as stored and shown. */
 const char *dstate_name(enum dstate s);
 
+/* Where an organisation of an alert stands. */
+enum ostate {
+	OSTATE_PENDING = 0,  /* nothing sent yet */
+	OSTATE_NOTIFIED,     /* a delivery of its first step went out */
+	OSTATE_ESCALATED,    /* a later step was planned */
+	OSTATE_ACKNOWLEDGED, /* closed: confirmed */
+	OSTATE_UNREACHABLE,  /* closed: every step ran unconfirmed */
+	OSTATE_CANCELLED,    /* closed: the alert was cancelled */
+};
+
+/* "pending", "notified", ... as stored and shown. */
+const char *ostate_name(enum ostate s);
+/* The state named s. Returns 0, or -EINVAL for an unknown name. */
+int ostate_parse(const char *s, enum ostate *ret);
+
+/* What a delivery carries. */
+enum dkind {
+	DKIND_ALERT = 0,   /* the alert itself, to an organisation */
+	DKIND_CANCEL,	   /* a cancellation notice */
+	DKIND_UNREACHABLE, /* the duty officer's list of the unreachable */
+};
+
+/* "alert", "cancel", "unreachable" as stored and given to drivers. */
+const char *dkind_name(enum dkind k);
+/* The kind named s. Returns 0, or -EINVAL for an unknown name. */
+int dkind_parse(const char *s, enum dkind *ret);
+
 struct rt_alert;
 struct rt_channel;
 
 /* An organisation of an active alert. */
 struct rt_org {
-	char *org_id;		/* owned */
-	char *org_name;		/* owned */
-	const char *state;	/* static: pending, notified, escalated,
-				   acknowledged, unreachable, cancelled */
+	char *org_id;	/* owned */
+	char *org_name; /* owned */
+	enum ostate state;
 	bool closed;		/* acknowledged, unreachable or cancelled */
 	int step;		/* last step planned, -1 before the first */
 	int64_t next_at;	/* ms: when the policy looks again; 0 = now */
@@ -75,8 +101,8 @@ struct rt_delivery {
 	char *ack_url;		/* owned; the contact's reply link, or NULL */
 	char *title;		/* owned; a notice's own title, or NULL */
 	char *body;		/* owned; a notice's own body, or NULL */
-	const char *kind;	/* static: "alert", "cancel", "unreachable" */
-	int step;		/* the policy step that planned it */
+	enum dkind kind;
+	int step; /* the policy step that planned it */
 	enum dstate state;
 	int attempts;	     /* attempts started, the current one included */
 	int rank;	     /* send order within its alert */
@@ -198,7 +224,7 @@ struct planned {
 	const struct dir_method *method;   /* the directory's */
 	const char *skip_reason;	   /* NULL to send */
 	int step;
-	const char *kind; /* "alert", "cancel", "unreachable" */
+	enum dkind kind;
 };
 
 /*
@@ -230,7 +256,7 @@ int escalation_duty_text(const struct rt_alert *a, char **title, char **body);
 struct rt_org *alert_org(struct rt_alert *a, size_t pos);
 /* Closes an organisation in state (acknowledged, unreachable, cancelled). */
 void escalation_close_org(struct engine *e, struct rt_alert *a,
-			  struct rt_org *o, const char *state);
+			  struct rt_org *o, enum ostate state);
 /*
  * Called when an org's current-step deliveries have all settled with none
  * sent: the next tick runs its next step at once.

@@ -153,7 +153,7 @@ int plan_org_step(struct engine *e, struct rt_alert *a, size_t pos, int step,
 			.contact = c,
 			.method = m,
 			.step = step,
-			.kind = "alert",
+			.kind = DKIND_ALERT,
 		};
 
 		if (!policy_method_allowed(a->tlp, m))
@@ -236,7 +236,7 @@ static struct rt_delivery *delivery_new(struct engine *e, struct rt_alert *a,
 	d->charset = dupz(dir_charset_name(p->method->charset), &oom);
 	d->kind = p->kind;
 	d->step = p->step;
-	if (strcmp(p->kind, "alert") == 0) {
+	if (p->kind == DKIND_ALERT) {
 		char token[33];
 
 		ack_token(e, a->id, o->org_id, p->contact->id, token);
@@ -246,7 +246,7 @@ static struct rt_delivery *delivery_new(struct engine *e, struct rt_alert *a,
 			oom = true;
 		}
 		explicit_bzero(token, sizeof(token));
-	} else if (strcmp(p->kind, "unreachable") == 0 &&
+	} else if (p->kind == DKIND_UNREACHABLE &&
 		   escalation_duty_text(a, &d->title, &d->body) < 0) {
 		oom = true;
 	}
@@ -296,7 +296,7 @@ static int persist_planned(struct engine *e, struct rt_alert *a,
 		sqlite3_bind_int(st, 11, a->next_seq + (int)i);
 		bind_str(st, 12, p->skip_reason ? "skipped" : "queued");
 		bind_str(st, 13, p->skip_reason ? why : NULL);
-		bind_str(st, 14, p->kind);
+		bind_str(st, 14, dkind_name(p->kind));
 		if (step_ok(s, st) < 0)
 			return -EIO;
 		if (p->skip_reason) {
@@ -306,7 +306,7 @@ static int persist_planned(struct engine *e, struct rt_alert *a,
 				return -EIO;
 			continue;
 		}
-		if (strcmp(p->kind, "alert") == 0) {
+		if (p->kind == DKIND_ALERT) {
 			char token[33], hash[65];
 
 			ack_token(e, a->id, o->org_id, p->contact->id, token);
@@ -429,7 +429,7 @@ int plan_commit(struct engine *e, struct rt_alert *a,
 		d->rank = a->next_seq + (int)i;
 		LIST_INSERT_HEAD(&a->deliveries, d, alink);
 		a->unfinished++;
-		if (strcmp(p->kind, "alert") == 0) {
+		if (p->kind == DKIND_ALERT) {
 			o->unfinished++;
 			if (p->step == o->step)
 				o->step_unfinished++;
@@ -462,7 +462,7 @@ void intake_message_init(struct rt_delivery *d)
 		.severity = a->severity,
 		.tlp = a->tlp,
 		.drill = a->drill,
-		.kind = d->kind,
+		.kind = dkind_name(d->kind),
 		.org_id = d->org->org_id,
 		.org_name = d->org->org_name,
 		.contact_id = d->contact_id,
@@ -606,7 +606,7 @@ static struct rt_alert *alert_new(const char *id, const struct alert_input *in,
 
 		o->org_id = dupz(pl->orgs[i]->id, &oom);
 		o->org_name = dupz(pl->orgs[i]->name, &oom);
-		o->state = "pending";
+		o->state = OSTATE_PENDING;
 		o->step = -1;
 		o->next_at = now;
 		a->n_orgs++;
@@ -743,7 +743,7 @@ static int plan_cancel_notices(struct engine *e, struct rt_alert *a)
 					.contact = c,
 					.method = &c->methods[mi],
 					.step = -1,
-					.kind = "cancel",
+					.kind = DKIND_CANCEL,
 				};
 
 				if (strcmp(c->methods[mi].address, addr) != 0)
@@ -778,12 +778,13 @@ int engine_cancel(struct engine *e, const char *alert_id, bool notify,
 	a->busy = true;
 	for (d = LIST_FIRST(&a->deliveries); d != NULL; d = next) {
 		next = LIST_NEXT(d, alink);
-		if (strcmp(d->kind, "alert") == 0)
+		if (d->kind == DKIND_ALERT)
 			sched_cancel_delivery(d, "alert cancelled");
 	}
 	for (size_t i = 0; i < a->n_orgs; i++)
 		if (!a->orgs[i].closed)
-			escalation_close_org(e, a, &a->orgs[i], "cancelled");
+			escalation_close_org(e, a, &a->orgs[i],
+					     OSTATE_CANCELLED);
 	if (notify && plan_cancel_notices(e, a) < 0)
 		log_warnx("alert %s: could not plan the cancellation notices",
 			  a->id);

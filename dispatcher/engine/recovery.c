@@ -36,20 +36,6 @@ static const char *text(sqlite3_stmt *st, int i)
 	return t ? (const char *)t : "";
 }
 
-/* States are static strings in memory: map a stored one to its constant. */
-static const char *org_state(const char *s)
-{
-	static const char *const states[] = {
-		"pending",     "notified",  "escalated", "acknowledged",
-		"unreachable", "cancelled", NULL,
-	};
-
-	for (size_t i = 0; states[i]; i++)
-		if (strcmp(s, states[i]) == 0)
-			return states[i];
-	return "pending";
-}
-
 static int load_alerts(struct engine *e)
 {
 	sqlite3_stmt *st = store_stmt(
@@ -143,11 +129,13 @@ static int load_orgs(struct engine *e, struct rt_alert *a)
 
 		o->org_id = col(st, 0, &oom);
 		o->org_name = col(st, 1, &oom);
-		o->state = org_state(text(st, 2));
+		/* An unknown word (a newer version's) reads as pending. */
+		if (ostate_parse(text(st, 2), &o->state) < 0)
+			o->state = OSTATE_PENDING;
 		o->step = sqlite3_column_int(st, 3);
-		o->closed = strcmp(o->state, "acknowledged") == 0 ||
-			    strcmp(o->state, "unreachable") == 0 ||
-			    strcmp(o->state, "cancelled") == 0;
+		o->closed = o->state == OSTATE_ACKNOWLEDGED ||
+			    o->state == OSTATE_UNREACHABLE ||
+			    o->state == OSTATE_CANCELLED;
 		/* Ask the policy at once: it counts from acceptance. */
 		o->next_at = 0;
 		if (!o->closed)
@@ -250,19 +238,19 @@ static int load_deliveries(struct engine *e, struct rt_alert *a,
 		d->attempts = sqlite3_column_int(st, 10);
 		d->step = sqlite3_column_int(st, 13);
 		d->ch = c;
-		if (strcmp(kind, "unreachable") == 0) {
-			d->kind = "unreachable";
+		/* An unknown kind is sent as the alert, as before. */
+		if (dkind_parse(kind, &d->kind) < 0)
+			d->kind = DKIND_ALERT;
+		if (d->kind == DKIND_UNREACHABLE) {
 			if (a->duty.org_id == NULL) {
 				a->duty.org_id = col(st, 1, &oom);
 				a->duty.org_name = col(st, 1, &oom);
-				a->duty.state = "notified";
+				a->duty.state = OSTATE_NOTIFIED;
 			}
 			d->org = &a->duty;
 			if (escalation_duty_text(a, &d->title, &d->body) < 0)
 				oom = true;
 		} else {
-			d->kind = strcmp(kind, "cancel") == 0 ? "cancel"
-							      : "alert";
 			d->org = org_by_id(a, text(st, 1));
 		}
 		if (oom || d->org == NULL) {
@@ -280,7 +268,7 @@ static int load_deliveries(struct engine *e, struct rt_alert *a,
 			engine_delivery_free(d);
 			continue;
 		}
-		if (strcmp(d->kind, "alert") == 0) {
+		if (d->kind == DKIND_ALERT) {
 			char token[33];
 
 			ack_token(e, a->id, d->org->org_id, d->contact_id,

@@ -22,18 +22,6 @@
 #include "dispatcher/engine/clock.h"
 #include "policies/retry.h"
 
-static const char *const dstate_names[] = {
-	[DSTATE_QUEUED] = "queued",	    [DSTATE_SENDING] = "sending",
-	[DSTATE_RETRY_WAIT] = "retry_wait", [DSTATE_SENT] = "sent",
-	[DSTATE_FAILED] = "failed",	    [DSTATE_SKIPPED] = "skipped",
-	[DSTATE_CANCELLED] = "cancelled",
-};
-
-const char *dstate_name(enum dstate s)
-{
-	return dstate_names[s];
-}
-
 /* Jitter needs spread, not secrecy: xorshift64*, seeded from getrandom. */
 static double random01(void)
 {
@@ -129,7 +117,7 @@ void sched_settle(struct rt_delivery *d)
 
 	LIST_REMOVE(d, alink);
 	a->unfinished--;
-	if (strcmp(d->kind, "alert") == 0) {
+	if (d->kind == DKIND_ALERT) {
 		o->unfinished--;
 		if (d->step == o->step) {
 			o->step_unfinished--;
@@ -186,12 +174,12 @@ static void on_done(void *arg, const struct channel_outcome *o)
 	case CHANNEL_OK:
 		log_info("alert %s delivery %s: sent to %s via %s (%s)", a->id,
 			 d->id, d->address, c->ch.name, detail);
-		if (strcmp(d->kind, "alert") == 0) {
+		if (d->kind == DKIND_ALERT) {
 			d->org->sent++;
 			if (d->step == d->org->step)
 				d->org->step_sent++;
-			if (strcmp(d->org->state, "pending") == 0) {
-				d->org->state = "notified";
+			if (d->org->state == OSTATE_PENDING) {
+				d->org->state = OSTATE_NOTIFIED;
 				writer_org_state(e->writer, a->id,
 						 d->org->org_id, "notified", -1,
 						 -1);
@@ -216,10 +204,11 @@ static void on_done(void *arg, const struct channel_outcome *o)
 	case CHANNEL_TEMPFAIL:
 		break;
 	}
-	if (strcmp(d->kind, "alert") == 0 && (a->cancelled || d->org->closed)) {
+	if (d->kind == DKIND_ALERT && (a->cancelled || d->org->closed)) {
 		/* Nobody needs it any more: the alert or the org is closed. */
 		finish(d, DSTATE_CANCELLED, detail,
-		       a->cancelled ? "cancelled" : d->org->state, -1, NULL);
+		       a->cancelled ? "cancelled" : ostate_name(d->org->state),
+		       -1, NULL);
 		return;
 	}
 	if (retry_exhausted(&c->cfg->retry, d->attempts)) {
