@@ -42,11 +42,11 @@ static void fake_remove(struct timer *t)
 
 static void fake_insert(struct timer *t)
 {
-	struct timer *p;
+	struct timer *p = TAILQ_FIRST(&fake_list);
 
-	TAILQ_FOREACH(p, &fake_list, link)
-	if (p->deadline > t->deadline)
-		break;
+	/* After every equal deadline: equals fire in the order armed. */
+	while (p != NULL && p->deadline <= t->deadline)
+		p = TAILQ_NEXT(p, link);
 	if (p != NULL)
 		TAILQ_INSERT_BEFORE(p, t, link);
 	else
