@@ -11,6 +11,8 @@
 static const struct channel_driver *const drivers[] = {
 	/* drivers: one line each, keep sorted by name */
 	&dryrun_driver,
+	/* a test driver: its sends wait until a test completes them */
+	&scripted_driver,
 	&smtp_driver,
 	&webhook_driver,
 	NULL,

@@ -22,6 +22,7 @@
 #include "common/log.h"
 #include "dispatcher/engine/engine_internal.h"
 #include "common/timefmt.h"
+#include "dispatcher/engine/clock.h"
 
 double engine_ack_rate_limit(struct engine *e)
 {
@@ -190,7 +191,7 @@ static void event_for(struct engine *e, const char *alert_id, const char *actor,
 
 	h = head_for(e, alert_id, &a, &tmp);
 	if (h != NULL)
-		timeline_append(e->writer, h, alert_id, time_now_ms(), actor,
+		timeline_append(e->writer, h, alert_id, clock_now_ms(), actor,
 				kind, org_id, NULL, detail);
 }
 
@@ -229,7 +230,7 @@ int engine_ack_confirm(struct engine *e, const char *token,
 	struct ack_view v;
 	struct rt_alert *a;
 	char hash[65], actor[96], detail[600];
-	int64_t now = time_now_ms();
+	int64_t now = clock_now_ms();
 	bool first;
 	int pos, r;
 
@@ -287,9 +288,9 @@ int engine_ack_confirm(struct engine *e, const char *token,
 				metrics_ack(e->metrics);
 			}
 			/* A late confirmation turns unreachable into acknowledged. */
-			if (o->closed && strcmp(o->state, "unreachable") == 0)
-				o->state = "acknowledged";
-			escalation_close_org(e, a, o, "acknowledged");
+			if (o->closed && o->state == OSTATE_UNREACHABLE)
+				o->state = OSTATE_ACKNOWLEDGED;
+			escalation_close_org(e, a, o, OSTATE_ACKNOWLEDGED);
 			escalation_maybe_release(e, a);
 		}
 	} else {

@@ -15,6 +15,7 @@
 #include "common/log.h"
 #include "dispatcher/engine/engine_internal.h"
 #include "common/timefmt.h"
+#include "dispatcher/engine/clock.h"
 
 struct rt_alert *engine_alert_find(struct engine *e, const char *id)
 {
@@ -30,8 +31,7 @@ void engine_delivery_free(struct rt_delivery *d)
 {
 	if (d == NULL)
 		return;
-	if (d->timer)
-		event_free(d->timer);
+	timer_free(d->timer);
 	free(d->id);
 	free(d->contact_id);
 	free(d->contact_name);
@@ -120,7 +120,7 @@ void engine_event(struct engine *e, struct rt_alert *a, const char *actor,
 	va_start(ap, fmt);
 	vsnprintf(detail, sizeof(detail), fmt, ap);
 	va_end(ap);
-	timeline_append(e->writer, &a->timeline, a->id, time_now_ms(), actor,
+	timeline_append(e->writer, &a->timeline, a->id, clock_now_ms(), actor,
 			kind, org_id, delivery_id, detail);
 }
 
@@ -305,10 +305,13 @@ void engine_free(struct engine *e, int grace_ms)
 		return;
 	e->accepting = false;
 	e->stopping = true;
-	if (e->tick)
-		event_free(e->tick);
+	timer_free(e->tick);
 	e->tick = NULL;
-	/* Let sends on the wire finish, within the grace period. */
+	/*
+	 * Let sends on the wire finish, within the grace period. The wait is
+	 * for real I/O, so it is measured on the wall clock: a test's fake
+	 * clock stands still here and would wait for ever.
+	 */
 	deadline = time_now_ms() + grace_ms;
 	while (engine_in_flight(e) > 0 && time_now_ms() < deadline) {
 		struct timeval tick = {0, 50000};

@@ -20,6 +20,7 @@
 #include "dispatcher/engine/metrics.h"
 #include "dispatcher/store/store.h"
 #include "dispatcher/engine/timeline.h"
+#include "dispatcher/engine/timer.h"
 #include "dispatcher/store/writer.h"
 #include "policies/policy.h"
 
@@ -36,15 +37,41 @@ enum dstate {
 /* "queued", "sending", ... as stored and shown. */
 const char *dstate_name(enum dstate s);
 
+/* Where an organisation of an alert stands. */
+enum ostate {
+	OSTATE_PENDING = 0,  /* nothing sent yet */
+	OSTATE_NOTIFIED,     /* a delivery of its first step went out */
+	OSTATE_ESCALATED,    /* a later step was planned */
+	OSTATE_ACKNOWLEDGED, /* closed: confirmed */
+	OSTATE_UNREACHABLE,  /* closed: every step ran unconfirmed */
+	OSTATE_CANCELLED,    /* closed: the alert was cancelled */
+};
+
+/* "pending", "notified", ... as stored and shown. */
+const char *ostate_name(enum ostate s);
+/* The state named s. Returns 0, or -EINVAL for an unknown name. */
+int ostate_parse(const char *s, enum ostate *ret);
+
+/* What a delivery carries. */
+enum dkind {
+	DKIND_ALERT = 0,   /* the alert itself, to an organisation */
+	DKIND_CANCEL,	   /* a cancellation notice */
+	DKIND_UNREACHABLE, /* the duty officer's list of the unreachable */
+};
+
+/* "alert", "cancel", "unreachable" as stored and given to drivers. */
+const char *dkind_name(enum dkind k);
+/* The kind named s. Returns 0, or -EINVAL for an unknown name. */
+int dkind_parse(const char *s, enum dkind *ret);
+
 struct rt_alert;
 struct rt_channel;
 
 /* An organisation of an active alert. */
 struct rt_org {
-	char *org_id;		/* owned */
-	char *org_name;		/* owned */
-	const char *state;	/* static: pending, notified, escalated,
-				   acknowledged, unreachable, cancelled */
+	char *org_id;	/* owned */
+	char *org_name; /* owned */
+	enum ostate state;
 	bool closed;		/* acknowledged, unreachable or cancelled */
 	int step;		/* last step planned, -1 before the first */
 	int64_t next_at;	/* ms: when the policy looks again; 0 = now */
@@ -74,14 +101,14 @@ struct rt_delivery {
 	char *ack_url;		/* owned; the contact's reply link, or NULL */
 	char *title;		/* owned; a notice's own title, or NULL */
 	char *body;		/* owned; a notice's own body, or NULL */
-	const char *kind;	/* static: "alert", "cancel", "unreachable" */
-	int step;		/* the policy step that planned it */
+	enum dkind kind;
+	int step; /* the policy step that planned it */
 	enum dstate state;
 	int attempts;	     /* attempts started, the current one included */
 	int rank;	     /* send order within its alert */
 	int64_t started_at;  /* the current attempt's start, ms */
 	int64_t due_at;	     /* retry_wait: not to start before this, ms */
-	struct event *timer; /* owned; retry_wait timer, created on need */
+	struct timer *timer; /* owned; retry_wait timer, created on need */
 	struct channel_message msg; /* what the driver gets; points into here */
 	TAILQ_ENTRY(rt_delivery) qlink; /* in a channel's ready queue */
 	LIST_ENTRY(rt_delivery) alink;	/* in alert->deliveries */
@@ -128,6 +155,7 @@ struct rt_channel {
 	double tokens;	       /* max_rate token bucket */
 	int64_t refilled_at;   /* ms */
 	struct event *pump_ev; /* owned; deferred pump */
+	struct timer *pump_wait; /* owned; max_rate: until a token is due */
 	bool started;
 };
 
@@ -152,7 +180,7 @@ struct engine {
 		struct timeline_head head;
 	} heads[64];
 	size_t next_head;   /* round robin slot for the next one */
-	struct event *tick; /* owned; escalation timer */
+	struct timer *tick; /* owned; escalation timer */
 	bool accepting;
 	bool stopping;
 };
@@ -196,7 +224,7 @@ struct planned {
 	const struct dir_method *method;   /* the directory's */
 	const char *skip_reason;	   /* NULL to send */
 	int step;
-	const char *kind; /* "alert", "cancel", "unreachable" */
+	enum dkind kind;
 };
 
 /*
@@ -228,7 +256,7 @@ int escalation_duty_text(const struct rt_alert *a, char **title, char **body);
 struct rt_org *alert_org(struct rt_alert *a, size_t pos);
 /* Closes an organisation in state (acknowledged, unreachable, cancelled). */
 void escalation_close_org(struct engine *e, struct rt_alert *a,
-			  struct rt_org *o, const char *state);
+			  struct rt_org *o, enum ostate state);
 /*
  * Called when an org's current-step deliveries have all settled with none
  * sent: the next tick runs its next step at once.

@@ -20,7 +20,7 @@
 #include "common/buf.h"
 #include "common/log.h"
 #include "dispatcher/engine/engine_internal.h"
-#include "common/timefmt.h"
+#include "dispatcher/engine/clock.h"
 
 #define TICK_MS 250
 
@@ -57,13 +57,13 @@ int escalation_duty_text(const struct rt_alert *a, char **title, char **body)
 	size_t n = 0;
 
 	for (size_t i = 0; i < a->n_orgs; i++)
-		n += strcmp(a->orgs[i].state, "unreachable") == 0;
+		n += a->orgs[i].state == OSTATE_UNREACHABLE;
 	buf_printf(&t, "【到達不能】%zu organisations unreachable: %s", n,
 		   a->title);
 	buf_printf(&b, "次の組織に連絡がつきませんでした。\n"
 		       "These organisations could not be reached:\n\n");
 	for (size_t i = 0; i < a->n_orgs; i++)
-		if (strcmp(a->orgs[i].state, "unreachable") == 0)
+		if (a->orgs[i].state == OSTATE_UNREACHABLE)
 			buf_printf(&b, "- %s  %s\n", a->orgs[i].org_id,
 				   a->orgs[i].org_name);
 	buf_printf(&b, "\nalert %s: %s\n", a->id, a->title);
@@ -102,7 +102,7 @@ static void notify_duty(struct engine *e, struct rt_alert *a,
 					.contact = c,
 					.method = &c->methods[mi],
 					.step = -1,
-					.kind = "unreachable",
+					.kind = DKIND_UNREACHABLE,
 				};
 				struct planned *l;
 
@@ -125,7 +125,7 @@ static void notify_duty(struct engine *e, struct rt_alert *a,
 		if (n > 0) {
 			a->duty.org_id = strdup(g->id);
 			a->duty.org_name = strdup(g->name);
-			a->duty.state = "notified";
+			a->duty.state = OSTATE_NOTIFIED;
 		}
 	}
 	if (n == 0) {
@@ -148,7 +148,7 @@ out:
 }
 
 void escalation_close_org(struct engine *e, struct rt_alert *a,
-			  struct rt_org *o, const char *state)
+			  struct rt_org *o, enum ostate state)
 {
 	struct rt_delivery *d, *next;
 	size_t unreachable = 0;
@@ -158,23 +158,24 @@ void escalation_close_org(struct engine *e, struct rt_alert *a,
 	o->closed = true;
 	o->state = state;
 	a->open_orgs--;
-	if (strcmp(state, "acknowledged") != 0)
-		writer_org_state(e->writer, a->id, o->org_id, state, -1, -1);
-	if (strcmp(state, "unreachable") == 0) {
+	if (state != OSTATE_ACKNOWLEDGED)
+		writer_org_state(e->writer, a->id, o->org_id,
+				 ostate_name(state), -1, -1);
+	if (state == OSTATE_UNREACHABLE) {
 		engine_event(e, a, "engine", "unreachable", o->org_id, NULL,
 			     "no confirmation after every step of policy %s",
 			     a->policy.name);
 		log_warnx("alert %s: organisation %s unreachable", a->id,
 			  o->org_id);
 	}
-	if (strcmp(state, "acknowledged") == 0) {
+	if (state == OSTATE_ACKNOWLEDGED) {
 		/* Confirmed: nothing more goes to this organisation. */
 		bool was_busy = a->busy;
 
 		a->busy = true;
 		for (d = LIST_FIRST(&a->deliveries); d != NULL; d = next) {
 			next = LIST_NEXT(d, alink);
-			if (d->org == o && strcmp(d->kind, "alert") == 0)
+			if (d->org == o && d->kind == DKIND_ALERT)
 				sched_cancel_delivery(d, "acknowledged");
 		}
 		a->busy = was_busy;
@@ -185,8 +186,8 @@ void escalation_close_org(struct engine *e, struct rt_alert *a,
 	if (a->cancelled)
 		return;
 	for (size_t i = 0; i < a->n_orgs; i++)
-		unreachable += strcmp(a->orgs[i].state, "unreachable") == 0;
-	writer_alert_state(e->writer, a->id, "completed", time_now_ms());
+		unreachable += a->orgs[i].state == OSTATE_UNREACHABLE;
+	writer_alert_state(e->writer, a->id, "completed", clock_now_ms());
 	engine_event(e, a, "engine", "completed", NULL, NULL,
 		     "every organisation closed, %zu unreachable", unreachable);
 	log_info("alert %s: completed, %zu organisations unreachable", a->id,
@@ -231,14 +232,15 @@ static int run_step(struct engine *e, struct rt_alert *a, size_t pos, int k,
 					 sizeof(chans) - strlen(chans), "%s%s",
 					 chans[0] ? "," : "",
 					 dir_channel_name((enum dir_channel)c));
-		o->state = "escalated";
+		o->state = OSTATE_ESCALATED;
 		engine_event(e, a, "engine", "escalated", o->org_id, NULL,
 			     "step %d: %s by %s, %d deliveries", k + 1, roles,
 			     chans, sendable);
 		log_info("alert %s: organisation %s escalated to step %d",
 			 a->id, o->org_id, k + 1);
 	}
-	writer_org_state(e->writer, a->id, o->org_id, o->state, k, -1);
+	writer_org_state(e->writer, a->id, o->org_id, ostate_name(o->state), k,
+			 -1);
 	if (sendable == 0)
 		escalation_step_settled(o);
 	return 0;
@@ -265,7 +267,7 @@ static void decide_org(struct engine *e, struct rt_alert *a, size_t pos,
 			return;
 		}
 		if (o->sent == 0) {
-			escalation_close_org(e, a, o, "unreachable");
+			escalation_close_org(e, a, o, OSTATE_UNREACHABLE);
 			return;
 		}
 	}
@@ -280,10 +282,10 @@ static void decide_org(struct engine *e, struct rt_alert *a, size_t pos,
 		o->next_at = (int64_t)(dec.next_at * 1000.0);
 		break;
 	case POLICY_UNREACHABLE:
-		escalation_close_org(e, a, o, "unreachable");
+		escalation_close_org(e, a, o, OSTATE_UNREACHABLE);
 		break;
 	case POLICY_DONE:
-		escalation_close_org(e, a, o, "acknowledged");
+		escalation_close_org(e, a, o, OSTATE_ACKNOWLEDGED);
 		break;
 	}
 }
@@ -291,7 +293,7 @@ static void decide_org(struct engine *e, struct rt_alert *a, size_t pos,
 void escalation_run(struct engine *e)
 {
 	struct rt_alert *a, *next;
-	int64_t now = time_now_ms();
+	int64_t now = clock_now_ms();
 
 	if (e->stopping)
 		return;
@@ -321,19 +323,20 @@ void escalation_run(struct engine *e)
 	}
 }
 
-static void tick_cb(evutil_socket_t fd, short what, void *arg)
+static void tick_cb(void *arg)
 {
-	(void)fd;
-	(void)what;
-	escalation_run(arg);
+	struct engine *e = arg;
+
+	escalation_run(e);
+	/* Counted from now: a slow run delays the next look, never doubles it. */
+	if (timer_arm(e->tick, clock_now_ms() + TICK_MS) < 0)
+		log_warnx("escalation: cannot re-arm the timer");
 }
 
 int escalation_start(struct engine *e)
 {
-	struct timeval tv = {0, TICK_MS * 1000};
-
-	e->tick = event_new(e->base, -1, EV_PERSIST, tick_cb, e);
-	if (e->tick == NULL || event_add(e->tick, &tv) < 0)
+	if (timer_new(e->base, tick_cb, e, &e->tick) < 0 ||
+	    timer_arm(e->tick, clock_now_ms() + TICK_MS) < 0)
 		return -ENOMEM;
 	return 0;
 }

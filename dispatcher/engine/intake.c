@@ -19,7 +19,7 @@
 #include "common/log.h"
 #include "dispatcher/engine/engine_internal.h"
 #include "dispatcher/engine/planner.h"
-#include "common/timefmt.h"
+#include "dispatcher/engine/clock.h"
 #include "policies/calendar.h"
 #include "policies/select.h"
 
@@ -69,7 +69,7 @@ static int new_alert_id(char *out, size_t len)
 {
 	uint8_t rnd[4];
 	char hex[9];
-	time_t now = time(NULL);
+	time_t now = (time_t)(clock_now_ms() / 1000);
 	struct tm tm;
 
 	if (crypto_random(rnd, sizeof(rnd)) < 0)
@@ -89,7 +89,7 @@ static bool holiday_first(struct engine *e, const struct rt_alert *a,
 {
 	enum calendar_period p =
 		calendar_period_at(&e->config->calendar, &o->hours,
-				   (time_t)(time_now_ms() / 1000));
+				   (time_t)(clock_now_ms() / 1000));
 
 	return policy_holiday_first(&a->policy, p);
 }
@@ -131,7 +131,7 @@ int plan_org_step(struct engine *e, struct rt_alert *a, size_t pos, int step,
 			.contact = c,
 			.method = m,
 			.step = step,
-			.kind = "alert",
+			.kind = DKIND_ALERT,
 		};
 
 		if (!policy_method_allowed(a->tlp, m))
@@ -214,7 +214,7 @@ static struct rt_delivery *delivery_new(struct engine *e, struct rt_alert *a,
 	d->charset = dupz(dir_charset_name(p->method->charset), &oom);
 	d->kind = p->kind;
 	d->step = p->step;
-	if (strcmp(p->kind, "alert") == 0) {
+	if (p->kind == DKIND_ALERT) {
 		char token[33];
 
 		ack_token(e, a->id, o->org_id, p->contact->id, token);
@@ -224,7 +224,7 @@ static struct rt_delivery *delivery_new(struct engine *e, struct rt_alert *a,
 			oom = true;
 		}
 		explicit_bzero(token, sizeof(token));
-	} else if (strcmp(p->kind, "unreachable") == 0 &&
+	} else if (p->kind == DKIND_UNREACHABLE &&
 		   escalation_duty_text(a, &d->title, &d->body) < 0) {
 		oom = true;
 	}
@@ -275,7 +275,7 @@ static int persist_planned(struct engine *e, struct rt_alert *a,
 								    : "queued",
 					    .reason =
 						    p->skip_reason ? why : NULL,
-					    .kind = p->kind,
+					    .kind = dkind_name(p->kind),
 				    }}) < 0)
 			return -ENOMEM;
 		if (p->skip_reason) {
@@ -284,7 +284,7 @@ static int persist_planned(struct engine *e, struct rt_alert *a,
 				return -ENOMEM;
 			continue;
 		}
-		if (strcmp(p->kind, "alert") == 0) {
+		if (p->kind == DKIND_ALERT) {
 			char token[33], hash[65];
 
 			ack_token(e, a->id, o->org_id, p->contact->id, token);
@@ -358,7 +358,7 @@ int plan_commit(struct engine *e, struct rt_alert *a,
 		const struct planned *given, size_t n)
 {
 	struct timeline_head saved = a->timeline;
-	int64_t now = time_now_ms();
+	int64_t now = clock_now_ms();
 	struct store_batch batch = {0};
 	char did[96];
 	int r;
@@ -400,7 +400,7 @@ int plan_commit(struct engine *e, struct rt_alert *a,
 		d->rank = a->next_seq + (int)i;
 		LIST_INSERT_HEAD(&a->deliveries, d, alink);
 		a->unfinished++;
-		if (strcmp(p->kind, "alert") == 0) {
+		if (p->kind == DKIND_ALERT) {
 			o->unfinished++;
 			if (p->step == o->step)
 				o->step_unfinished++;
@@ -433,7 +433,7 @@ void intake_message_init(struct rt_delivery *d)
 		.severity = a->severity,
 		.tlp = a->tlp,
 		.drill = a->drill,
-		.kind = d->kind,
+		.kind = dkind_name(d->kind),
 		.org_id = d->org->org_id,
 		.org_name = d->org->org_name,
 		.contact_id = d->contact_id,
@@ -464,7 +464,7 @@ static int choose_policy(struct engine *e, const struct alert_input *in,
 		/* A broadcast follows the centre's own hours. */
 		si.period = calendar_period_at(
 			&c->calendar, select_reference_hours(&e->dir, NULL),
-			(time_t)(time_now_ms() / 1000));
+			(time_t)(clock_now_ms() / 1000));
 		name = policy_select(&c->selection, &si);
 	}
 	if (name == NULL) {
@@ -571,7 +571,7 @@ static struct rt_alert *alert_new(const char *id, const struct alert_input *in,
 
 		o->org_id = dupz(pl->orgs[i]->id, &oom);
 		o->org_name = dupz(pl->orgs[i]->name, &oom);
-		o->state = "pending";
+		o->state = OSTATE_PENDING;
 		o->step = -1;
 		o->next_at = now;
 		a->n_orgs++;
@@ -592,7 +592,7 @@ int engine_accept(struct engine *e, const struct alert_input *in,
 	struct rt_alert *a = NULL;
 	struct store_batch batch = {0};
 	char id[32];
-	int64_t now = time_now_ms();
+	int64_t now = clock_now_ms();
 	int r;
 
 	if (!e->accepting)
@@ -695,7 +695,7 @@ static int cancel_notice_row(void *arg, const struct store_method_row *row)
 				.contact = c,
 				.method = &c->methods[mi],
 				.step = -1,
-				.kind = "cancel",
+				.kind = DKIND_CANCEL,
 			};
 
 			if (strcmp(c->methods[mi].address, addr) != 0)
@@ -731,7 +731,7 @@ int engine_cancel(struct engine *e, const char *alert_id, bool notify,
 {
 	struct rt_alert *a = engine_alert_find(e, alert_id);
 	struct rt_delivery *d, *next;
-	int64_t now = time_now_ms();
+	int64_t now = clock_now_ms();
 
 	if (a == NULL || a->finished)
 		return a ? -EALREADY : cancel_finished(e, alert_id);
@@ -744,12 +744,13 @@ int engine_cancel(struct engine *e, const char *alert_id, bool notify,
 	a->busy = true;
 	for (d = LIST_FIRST(&a->deliveries); d != NULL; d = next) {
 		next = LIST_NEXT(d, alink);
-		if (strcmp(d->kind, "alert") == 0)
+		if (d->kind == DKIND_ALERT)
 			sched_cancel_delivery(d, "alert cancelled");
 	}
 	for (size_t i = 0; i < a->n_orgs; i++)
 		if (!a->orgs[i].closed)
-			escalation_close_org(e, a, &a->orgs[i], "cancelled");
+			escalation_close_org(e, a, &a->orgs[i],
+					     OSTATE_CANCELLED);
 	if (notify && plan_cancel_notices(e, a) < 0)
 		log_warnx("alert %s: could not plan the cancellation notices",
 			  a->id);

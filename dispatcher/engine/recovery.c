@@ -17,7 +17,7 @@
 
 #include "common/log.h"
 #include "dispatcher/engine/engine_internal.h"
-#include "common/timefmt.h"
+#include "dispatcher/engine/clock.h"
 
 /* A copy of a row's text ("" for NULL); sets *oom when out of memory. */
 static char *col(const char *t, bool *oom)
@@ -32,20 +32,6 @@ static char *col(const char *t, bool *oom)
 static const char *text(const char *t)
 {
 	return t ? t : "";
-}
-
-/* States are static strings in memory: map a stored one to its constant. */
-static const char *org_state(const char *s)
-{
-	static const char *const states[] = {
-		"pending",     "notified",  "escalated", "acknowledged",
-		"unreachable", "cancelled", NULL,
-	};
-
-	for (size_t i = 0; states[i]; i++)
-		if (strcmp(s, states[i]) == 0)
-			return states[i];
-	return "pending";
 }
 
 static int load_alert_row(void *arg, const struct store_alert_row *row)
@@ -166,11 +152,13 @@ static int load_org_row(void *arg, const struct store_org_row *row)
 	o = &a->orgs[a->n_orgs++];
 	o->org_id = col(row->org_id, &oom);
 	o->org_name = col(row->org_name, &oom);
-	o->state = org_state(text(row->state));
+	/* An unknown word (a newer version's) reads as pending. */
+	if (ostate_parse(text(row->state), &o->state) < 0)
+		o->state = OSTATE_PENDING;
 	o->step = row->step;
-	o->closed = strcmp(o->state, "acknowledged") == 0 ||
-		    strcmp(o->state, "unreachable") == 0 ||
-		    strcmp(o->state, "cancelled") == 0;
+	o->closed = o->state == OSTATE_ACKNOWLEDGED ||
+		    o->state == OSTATE_UNREACHABLE ||
+		    o->state == OSTATE_CANCELLED;
 	/* Ask the policy at once: it counts from acceptance. */
 	o->next_at = 0;
 	if (!o->closed)
@@ -281,18 +269,19 @@ static int load_delivery_row(void *arg, const struct store_delivery_row *row)
 	d->attempts = row->attempts;
 	d->step = row->step;
 	d->ch = c;
-	if (strcmp(kind, "unreachable") == 0) {
-		d->kind = "unreachable";
+	/* An unknown kind is sent as the alert, as before. */
+	if (dkind_parse(kind, &d->kind) < 0)
+		d->kind = DKIND_ALERT;
+	if (d->kind == DKIND_UNREACHABLE) {
 		if (a->duty.org_id == NULL) {
 			a->duty.org_id = col(row->org_id, &oom);
 			a->duty.org_name = col(row->org_id, &oom);
-			a->duty.state = "notified";
+			a->duty.state = OSTATE_NOTIFIED;
 		}
 		d->org = &a->duty;
 		if (escalation_duty_text(a, &d->title, &d->body) < 0)
 			oom = true;
 	} else {
-		d->kind = strcmp(kind, "cancel") == 0 ? "cancel" : "alert";
 		d->org = org_by_id(l->ix, text(row->org_id));
 	}
 	if (oom || d->org == NULL) {
@@ -307,7 +296,7 @@ static int load_delivery_row(void *arg, const struct store_delivery_row *row)
 		engine_delivery_free(d);
 		return 0;
 	}
-	if (strcmp(d->kind, "alert") == 0) {
+	if (d->kind == DKIND_ALERT) {
 		char token[33];
 
 		ack_token(e, a->id, d->org->org_id, d->contact_id, token);
@@ -349,7 +338,7 @@ static int load_deliveries(struct engine *e, struct rt_alert *a,
 			   const struct org_index *ix, size_t *ret_count)
 {
 	struct delivery_load l = {
-		.e = e, .a = a, .ix = ix, .now = time_now_ms()};
+		.e = e, .a = a, .ix = ix, .now = clock_now_ms()};
 	int r;
 
 	r = store_alert_unfinished(e->store, a->id, load_delivery_row, &l);
@@ -386,7 +375,7 @@ int recovery_load(struct engine *e)
 			a->finished = true;
 			if (!a->cancelled)
 				writer_alert_state(e->writer, a->id,
-						   "completed", time_now_ms());
+						   "completed", clock_now_ms());
 		}
 		escalation_maybe_release(e, a);
 	}

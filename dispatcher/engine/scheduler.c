@@ -19,20 +19,8 @@
 #include "common/crypto.h"
 #include "common/log.h"
 #include "dispatcher/engine/engine_internal.h"
-#include "common/timefmt.h"
+#include "dispatcher/engine/clock.h"
 #include "policies/retry.h"
-
-static const char *const dstate_names[] = {
-	[DSTATE_QUEUED] = "queued",	    [DSTATE_SENDING] = "sending",
-	[DSTATE_RETRY_WAIT] = "retry_wait", [DSTATE_SENT] = "sent",
-	[DSTATE_FAILED] = "failed",	    [DSTATE_SKIPPED] = "skipped",
-	[DSTATE_CANCELLED] = "cancelled",
-};
-
-const char *dstate_name(enum dstate s)
-{
-	return dstate_names[s];
-}
 
 /* Jitter needs spread, not secrecy: xorshift64*, seeded from getrandom. */
 static double random01(void)
@@ -52,34 +40,14 @@ static void pump_later(struct rt_channel *c)
 	event_active(c->pump_ev, 0, 0);
 }
 
-/* Arms d's timer for due_at, counted from now on the engine's clock. */
-static void arm_timer(struct rt_delivery *d, int64_t now)
-{
-	int64_t wait = d->due_at - now;
-	struct timeval tv;
-
-	tv.tv_sec = wait / 1000;
-	tv.tv_usec = (wait % 1000) * 1000;
-	evtimer_add(d->timer, &tv);
-}
-
-static void retry_due_cb(evutil_socket_t fd, short what, void *arg)
+/*
+ * d's due time has come on the engine's clock (the timer never fires
+ * before it): back into the ready queue.
+ */
+static void retry_due_cb(void *arg)
 {
 	struct rt_delivery *d = arg;
-	int64_t now = time_now_ms();
 
-	(void)fd;
-	(void)what;
-	/*
-	 * libevent measures the wait on its monotonic clock, we record on the
-	 * wall clock; the two can disagree by a few ms. A retry never starts
-	 * before its due time on the clock we record with: fired early, wait
-	 * the rest.
-	 */
-	if (now < d->due_at) {
-		arm_timer(d, now);
-		return;
-	}
 	d->ch->n_waiting--;
 	d->state = DSTATE_QUEUED;
 	TAILQ_INSERT_TAIL(&d->ch->retry, d, qlink);
@@ -90,21 +58,18 @@ static void retry_due_cb(evutil_socket_t fd, short what, void *arg)
 void sched_enqueue(struct rt_delivery *d, int64_t next_at)
 {
 	struct rt_channel *c = d->ch;
-	int64_t now = time_now_ms();
+	int64_t now = clock_now_ms();
 
 	if (next_at > now) {
-		if (d->timer == NULL) {
-			d->timer =
-				evtimer_new(c->engine->base, retry_due_cb, d);
-			if (d->timer == NULL) {
-				/* No memory for a timer: retry at once instead. */
-				goto ready;
-			}
-		}
+		/* No memory for a timer: retry at once instead. */
+		if (d->timer == NULL &&
+		    timer_new(c->engine->base, retry_due_cb, d, &d->timer) < 0)
+			goto ready;
+		if (timer_arm(d->timer, next_at) < 0)
+			goto ready;
 		d->due_at = next_at;
 		d->state = DSTATE_RETRY_WAIT;
 		c->n_waiting++;
-		arm_timer(d, now);
 		return;
 	}
 ready:
@@ -152,7 +117,7 @@ void sched_settle(struct rt_delivery *d)
 
 	LIST_REMOVE(d, alink);
 	a->unfinished--;
-	if (strcmp(d->kind, "alert") == 0) {
+	if (d->kind == DKIND_ALERT) {
 		o->unfinished--;
 		if (d->step == o->step) {
 			o->step_unfinished--;
@@ -182,7 +147,7 @@ static void on_done(void *arg, const struct channel_outcome *o)
 	struct rt_channel *c = d->ch;
 	struct engine *e = c->engine;
 	struct rt_alert *a = d->alert;
-	int64_t now = time_now_ms();
+	int64_t now = clock_now_ms();
 	const char *detail = o->detail ? o->detail : "";
 	char word[32];
 
@@ -209,12 +174,12 @@ static void on_done(void *arg, const struct channel_outcome *o)
 	case CHANNEL_OK:
 		log_info("alert %s delivery %s: sent to %s via %s (%s)", a->id,
 			 d->id, d->address, c->ch.name, detail);
-		if (strcmp(d->kind, "alert") == 0) {
+		if (d->kind == DKIND_ALERT) {
 			d->org->sent++;
 			if (d->step == d->org->step)
 				d->org->step_sent++;
-			if (strcmp(d->org->state, "pending") == 0) {
-				d->org->state = "notified";
+			if (d->org->state == OSTATE_PENDING) {
+				d->org->state = OSTATE_NOTIFIED;
 				writer_org_state(e->writer, a->id,
 						 d->org->org_id, "notified", -1,
 						 -1);
@@ -239,10 +204,11 @@ static void on_done(void *arg, const struct channel_outcome *o)
 	case CHANNEL_TEMPFAIL:
 		break;
 	}
-	if (strcmp(d->kind, "alert") == 0 && (a->cancelled || d->org->closed)) {
+	if (d->kind == DKIND_ALERT && (a->cancelled || d->org->closed)) {
 		/* Nobody needs it any more: the alert or the org is closed. */
 		finish(d, DSTATE_CANCELLED, detail,
-		       a->cancelled ? "cancelled" : d->org->state, -1, NULL);
+		       a->cancelled ? "cancelled" : ostate_name(d->org->state),
+		       -1, NULL);
 		return;
 	}
 	if (retry_exhausted(&c->cfg->retry, d->attempts)) {
@@ -284,7 +250,7 @@ static void start_send(struct rt_delivery *d)
 
 	d->attempts++;
 	d->state = DSTATE_SENDING;
-	d->started_at = time_now_ms();
+	d->started_at = clock_now_ms();
 	c->in_flight++;
 	writer_delivery_state(e->writer, d->id, "sending", d->attempts, -1,
 			      NULL, -1, NULL, NULL);
@@ -318,24 +284,22 @@ static bool rate_take(struct rt_channel *c, int64_t now)
 	return true;
 }
 
-static void pump_cb(evutil_socket_t fd, short what, void *arg)
+static void pump(struct rt_channel *c)
 {
-	struct rt_channel *c = arg;
 	struct engine *e = c->engine;
 
-	(void)fd;
-	(void)what;
 	while (c->n_ready > 0 && !e->stopping &&
 	       c->in_flight < (size_t)c->cfg->max_concurrency) {
 		struct rt_delivery *d;
+		int64_t now = clock_now_ms();
 
-		if (!rate_take(c, time_now_ms())) {
+		if (!rate_take(c, now)) {
+			/* Rounded up: at the deadline a whole token is there. */
 			double wait = (1 - c->tokens) / c->cfg->max_rate;
-			struct timeval tv = {
-				(time_t)wait,
-				(suseconds_t)((wait - (time_t)wait) * 1e6)};
 
-			event_add(c->pump_ev, &tv);
+			if (timer_arm(c->pump_wait,
+				      now + (int64_t)ceil(wait * 1000.0)) < 0)
+				pump_later(c);
 			return;
 		}
 		d = TAILQ_FIRST(&c->first);
@@ -350,6 +314,18 @@ static void pump_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+static void pump_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	pump(arg);
+}
+
+static void pump_wait_cb(void *arg)
+{
+	pump(arg);
+}
+
 void sched_cancel_delivery(struct rt_delivery *d, const char *reason)
 {
 	struct rt_channel *c = d->ch;
@@ -361,7 +337,7 @@ void sched_cancel_delivery(struct rt_delivery *d, const char *reason)
 		c->n_ready--;
 		break;
 	case DSTATE_RETRY_WAIT:
-		evtimer_del(d->timer);
+		timer_disarm(d->timer);
 		c->n_waiting--;
 		break;
 	case DSTATE_SENDING:
@@ -379,10 +355,12 @@ int sched_channel_init(struct engine *e, struct rt_channel *c)
 	c->engine = e;
 	TAILQ_INIT(&c->first);
 	TAILQ_INIT(&c->retry);
-	c->refilled_at = time_now_ms();
+	c->refilled_at = clock_now_ms();
 	c->tokens = c->cfg->max_rate > 1 ? c->cfg->max_rate : 1;
 	c->pump_ev = event_new(e->base, -1, 0, pump_cb, c);
-	return c->pump_ev ? 0 : -ENOMEM;
+	if (c->pump_ev == NULL)
+		return -ENOMEM;
+	return timer_new(e->base, pump_wait_cb, c, &c->pump_wait);
 }
 
 void sched_channel_fini(struct rt_channel *c)
@@ -390,4 +368,6 @@ void sched_channel_fini(struct rt_channel *c)
 	if (c->pump_ev)
 		event_free(c->pump_ev);
 	c->pump_ev = NULL;
+	timer_free(c->pump_wait);
+	c->pump_wait = NULL;
 }

@@ -27,11 +27,12 @@
 #include "dispatcher/engine/metrics.h"
 #include "dispatcher/store/store.h"
 #include "dispatcher/store/sqlite.h"
+#include "test/unit/testutil.h"
 #include "test/unit/fake-engine.h"
 
 struct fixture {
-	char dir[64];
-	char path[96];
+	char *dir;  /* owned */
+	char *path; /* owned; the database */
 	struct event_base *base;
 	struct store *store;
 	struct metrics *metrics;
@@ -57,10 +58,10 @@ static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 
-	strcpy(f->dir, "/tmp/pocalert-test-api-XXXXXX");
-	if (f == NULL || mkdtemp(f->dir) == NULL)
+	if (f == NULL)
 		return -1;
-	snprintf(f->path, sizeof(f->path), "%s/pocalert.db", f->dir);
+	f->dir = testutil_tmpdir("test-api");
+	f->path = testutil_path(f->dir, "pocalert.db");
 	if (store_open(f->path, &f->store) < 0)
 		return -1;
 	if (sqlite3_exec(
@@ -95,18 +96,14 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	char p[128];
 
 	http_server_free(f->server);
 	event_base_free(f->base);
 	metrics_free(f->metrics);
 	store_close(f->store);
-	unlink(f->path);
-	snprintf(p, sizeof(p), "%s-wal", f->path);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s-shm", f->path);
-	unlink(p);
-	rmdir(f->dir);
+	testutil_rmtree(f->dir);
+	free(f->dir);
+	free(f->path);
 	free(f);
 	return 0;
 }

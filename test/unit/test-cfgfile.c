@@ -27,43 +27,29 @@
 
 #include "common/cfgfile.h"
 #include "common/diag.h"
+#include "test/unit/testutil.h"
 
-static char dir[256]; /* the test's own directory */
+static char *dir; /* the test's own directory */
 
 static int make_dir(void **state)
 {
-	const char *tmp = getenv("TMPDIR");
-
 	(void)state;
-	snprintf(dir, sizeof(dir), "%s/test-cfgfile-XXXXXX",
-		 tmp != NULL ? tmp : "/tmp");
-	return mkdtemp(dir) != NULL ? 0 : -1;
+	dir = testutil_tmpdir("test-cfgfile");
+	return 0;
 }
 
 static int remove_dir(void **state)
 {
-	char cmd[300];
-
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
+	testutil_rmtree(dir);
+	free(dir);
+	return 0;
 }
 
-/* Writes text to dir/name (sub-directories made as needed). */
+/* Writes text to dir/name (one missing level of directory made). */
 static void write_file(const char *name, const char *text)
 {
-	char path[512], *slash;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	slash = strrchr(path, '/');
-	*slash = '\0';
-	mkdir(path, 0700);
-	*slash = '/';
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
+	free(testutil_write_file(dir, name, text));
 }
 
 /* "DIR/" followed by what. */

@@ -21,13 +21,14 @@
 #include "dispatcher/view/status.h"
 #include "dispatcher/store/store.h"
 #include "dispatcher/store/sqlite.h"
+#include "test/unit/testutil.h"
 
 /* 2026-11-22T10:00:00.000+09:00 */
 #define T0 1795309200000LL
 
 struct fixture {
-	char dir[64];
-	char path[96];
+	char *dir;  /* owned */
+	char *path; /* owned; the database */
 	struct store *s;
 };
 
@@ -37,10 +38,8 @@ static int setup(void **state)
 
 	setenv("TZ", "Asia/Tokyo", 1);
 	tzset();
-	strcpy(f->dir, "/tmp/pocalert-test-status-XXXXXX");
-	if (mkdtemp(f->dir) == NULL)
-		return -1;
-	snprintf(f->path, sizeof(f->path), "%s/pocalert.db", f->dir);
+	f->dir = testutil_tmpdir("test-status");
+	f->path = testutil_path(f->dir, "pocalert.db");
 	if (store_open(f->path, &f->s) < 0)
 		return -1;
 	*state = f;
@@ -50,15 +49,11 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	char p[128];
 
 	store_close(f->s);
-	unlink(f->path);
-	snprintf(p, sizeof(p), "%s-wal", f->path);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s-shm", f->path);
-	unlink(p);
-	rmdir(f->dir);
+	testutil_rmtree(f->dir);
+	free(f->dir);
+	free(f->path);
 	free(f);
 	return 0;
 }
