@@ -88,18 +88,21 @@ static void rm_dir(const char *path)
 {
 	DIR *d = opendir(path);
 	struct dirent *e;
-	char p[512];
+	char *p;
 
 	if (d == NULL)
 		return;
 	while ((e = readdir(d)) != NULL) {
 		if (e->d_name[0] == '.')
 			continue;
-		snprintf(p, sizeof(p), "%s/%s", path, e->d_name);
+		/* Built on the heap: a fixed buffer could cut a deep path. */
+		if (asprintf(&p, "%s/%s", path, e->d_name) < 0)
+			break;
 		if (e->d_type == DT_DIR)
 			rm_dir(p);
 		else
 			unlink(p);
+		free(p);
 	}
 	closedir(d);
 	rmdir(path);
