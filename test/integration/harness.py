@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import re
+import select
 import shutil
 import signal
 import socket
@@ -69,8 +70,12 @@ class Server:
         self.proc = subprocess.Popen(
             [PYTHON, os.path.join(SERVERS, script), *map(str, args)],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        line = self.proc.stdout.readline()
+        # Its port comes once it is bound; a server that hangs fails here.
+        ready, _, _ = select.select([self.proc.stdout], [], [], 30)
+        line = self.proc.stdout.readline() if ready else ""
         if not line:
+            self.proc.kill()  # so that reading its stderr ends
+            self.proc.wait()
             raise RuntimeError("%s did not start: %s" % (script, self.proc.stderr.read()))
         self.port = int(line.strip())
 
