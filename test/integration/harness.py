@@ -180,7 +180,8 @@ operator "ops" { token_sha256 = "%s" }
                                  % (self.daemon.returncode, self.log()))
         self.port = listening["port"]
         self._config(self.port)
-        # Bound before the line, so this waits in the backlog at worst.
+        # The socket was bound before that line: no refusal, at worst this
+        # waits in the backlog until the loop runs.
         with urllib.request.urlopen("http://127.0.0.1:%d/healthz" % self.port,
                                     timeout=timeout) as r:
             if r.status != 200:
