@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <event2/event.h>
@@ -25,6 +26,33 @@ static const char serve_usage[] =
 	"\n"
 	"Runs the engine and its HTTP listener in the foreground. SIGTERM or\n"
 	"SIGINT stops it cleanly (in-flight sends get up to 10 seconds).\n";
+
+/*
+ * With `listen = "HOST:0"` the kernel picks the port, so a public_url or
+ * api_url that names port 0 ("http://127.0.0.1:0") can be right only
+ * once the socket is bound: *url (owned by the config) gets the bound
+ * port in place of that 0. Other URLs stay as the operator wrote them.
+ * Returns 0 or -ENOMEM.
+ */
+static int serve_url_fill_port(char **url, int port)
+{
+	const char *host = strstr(*url, "://"), *end;
+	char *out;
+	int keep;
+
+	if (host == NULL)
+		return 0;
+	host += 3;
+	end = host + strcspn(host, "/?#");
+	if (end - host < 2 || end[-2] != ':' || end[-1] != '0')
+		return 0;
+	keep = (int)(end - 1 - *url); /* up to the ':' */
+	if (asprintf(&out, "%.*s%d%s", keep, *url, port, end) < 0)
+		return -ENOMEM;
+	free(*url);
+	*url = out;
+	return 0;
+}
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
@@ -58,7 +86,7 @@ int cli_serve(const char *config_path, int argc, char **argv)
 	struct engine *e = NULL;
 	struct http_server *http = NULL;
 	struct event *sigterm = NULL, *sigint = NULL;
-	int status, r;
+	int status, port, r;
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--help") == 0 ||
@@ -84,21 +112,34 @@ int cli_serve(const char *config_path, int argc, char **argv)
 		status = CLI_EXIT_FAILURE;
 		goto out;
 	}
-	r = engine_new(base, config, &e, &diags);
-	diag_print(&diags, stderr);
-	if (r < 0) {
-		status = r == -EINVAL ? CLI_EXIT_USAGE : CLI_EXIT_FAILURE;
-		goto out;
-	}
-	r = http_server_new(base, e, config->listen, &http);
+	/*
+	 * Bound before the engine starts: recovery builds reply links from
+	 * public_url, which must already name the port the kernel picked.
+	 * Requests wait in the backlog until the loop runs.
+	 */
+	r = http_server_new(base, NULL, config->listen, &http);
 	if (r < 0) {
 		log_warnx("cannot listen on %s: %s", config->listen,
 			  strerror(-r));
 		status = CLI_EXIT_FAILURE;
 		goto out;
 	}
+	port = http_server_port(http);
+	if (serve_url_fill_port(&config->public_url, port) < 0 ||
+	    serve_url_fill_port(&config->api_url, port) < 0) {
+		log_warnx("out of memory");
+		status = CLI_EXIT_FAILURE;
+		goto out;
+	}
+	r = engine_new(base, config, &e, &diags);
+	diag_print(&diags, stderr);
+	if (r < 0) {
+		status = r == -EINVAL ? CLI_EXIT_USAGE : CLI_EXIT_FAILURE;
+		goto out;
+	}
+	http_server_set_engine(http, e);
 	log_info("pocalert listening on %s (port %d), database %s",
-		 config->listen, http_server_port(http), config->database);
+		 config->listen, port, config->database);
 	sigterm = evsignal_new(base, SIGTERM, on_signal, base);
 	sigint = evsignal_new(base, SIGINT, on_signal, base);
 	if (sigterm == NULL || sigint == NULL || evsignal_add(sigterm, NULL) ||

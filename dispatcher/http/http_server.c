@@ -9,6 +9,7 @@
  * answers what never reaches us (malformed requests 400, bodies over the
  * limit 413).
  */
+#include <assert.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdbool.h>
@@ -40,7 +41,7 @@
 struct http_server {
 	struct evhttp *http;		  /* owned */
 	struct evhttp_bound_socket *sock; /* owned by http */
-	struct engine *engine;		  /* not owned */
+	struct engine *engine;		  /* not owned; set before the loop */
 	struct ack_http *ack;		  /* owned; reply links' state */
 	int port;			  /* the port actually bound */
 };
@@ -285,6 +286,9 @@ static void http_server_handle(struct evhttp_request *req, void *arg)
 	bool found = false, auth = false;
 	int allowed = 0;
 
+	/* Requests wait in the backlog until the loop runs: engine is set. */
+	assert(h->engine != NULL);
+
 	if (path == NULL || path[0] == '\0')
 		path = "/";
 	for (const struct http_route *rt = http_routes; rt->pattern; rt++) {
@@ -378,9 +382,11 @@ static int http_split_listen(const char *listen, char **ret_host, int *ret_port)
 
 /*
  * Listens on listen ("HOST:PORT", port 0 picks a free one) on base and
- * routes requests to the engine e, which must outlive the server. On
- * success *ret owns the server (http_server_free()). Returns 0, -EINVAL
- * for a malformed listen, or another -errno (logged) when binding fails.
+ * routes requests to the engine e, which must outlive the server; e may
+ * be NULL until http_server_set_engine(), if that comes before the loop
+ * runs. On success *ret owns the server (http_server_free()). Returns 0,
+ * -EINVAL for a malformed listen, or another -errno (logged) when binding
+ * fails.
  */
 int http_server_new(struct event_base *base, struct engine *e,
 		    const char *listen, struct http_server **ret)
@@ -447,6 +453,11 @@ fail:
 	free(host);
 	http_server_free(h);
 	return r;
+}
+
+void http_server_set_engine(struct http_server *h, struct engine *e)
+{
+	h->engine = e;
 }
 
 int http_server_port(const struct http_server *h)

@@ -13,10 +13,18 @@ struct http_server;
 
 /*
  * Listens on listen ("HOST:PORT"; port 0 picks a free one) on base.
- * On success *ret owns the server. Returns 0 or -errno.
+ * e may be NULL, to be set with http_server_set_engine() before the loop
+ * runs. On success *ret owns the server. Returns 0 or -errno.
  */
 int http_server_new(struct event_base *base, struct engine *e,
 		    const char *listen, struct http_server **ret);
+
+/*
+ * Routes requests to e (not owned, must outlive the server). For a
+ * server bound before its engine exists: `serve` binds first so that the
+ * engine's reply links can name the port the kernel picked.
+ */
+void http_server_set_engine(struct http_server *h, struct engine *e);
 
 /* The port actually bound. */
 int http_server_port(const struct http_server *h);

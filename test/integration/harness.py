@@ -4,10 +4,16 @@ Each story runs the real `pocalert` binary against real servers that it
 starts on 127.0.0.1 and stops itself: the test SMTP server (aiosmtpd), the
 test HTTP receiver, and `pocalert serve`. Only processes started here are
 ever stopped here.
+
+Every server binds port 0 and says which port it got, and the story reads
+that back: a port picked first and bound later could be taken in between
+by another test on the machine.
 """
 import hashlib
 import json
 import os
+import re
+import select
 import shutil
 import signal
 import socket
@@ -15,6 +21,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 import urllib.error
@@ -29,10 +36,21 @@ PYTHON = "/usr/bin/python3"
 TOKEN = "test-operator-token"
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+# The line `pocalert serve` logs once it is bound and its engine is up.
+LISTENING = re.compile(rb"pocalert listening on \S+ \(port (\d+)\)")
+
+
+def closed_port(testcase):
+    """A port on 127.0.0.1 where nobody listens, until the test ends.
+
+    The socket stays bound but never listens: a connection to it is
+    refused, and no other process can take the port while the test runs
+    (a port bound and closed again could be reused at once).
+    """
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    testcase.addCleanup(s.close)
+    return s.getsockname()[1]
 
 
 def wait_for(pred, timeout=30.0, interval=0.05, what="condition"):
@@ -52,8 +70,12 @@ class Server:
         self.proc = subprocess.Popen(
             [PYTHON, os.path.join(SERVERS, script), *map(str, args)],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        line = self.proc.stdout.readline()
+        # Its port comes once it is bound; a server that hangs fails here.
+        ready, _, _ = select.select([self.proc.stdout], [], [], 30)
+        line = self.proc.stdout.readline() if ready else ""
         if not line:
+            self.proc.kill()  # so that reading its stderr ends
+            self.proc.wait()
             raise RuntimeError("%s did not start: %s" % (script, self.proc.stderr.read()))
         self.port = int(line.strip())
 
@@ -78,9 +100,11 @@ class Workdir:
         testcase.addCleanup(shutil.rmtree, self.path, True)
         self.config = os.path.join(self.path, "pocalert.conf")
         self.db = os.path.join(self.path, "var", "pocalert.db")
-        self.port = None
+        self.port = None  # the daemon's, once it said which
+        self.extra = None
         self.daemon = None
         self.daemon_log = None
+        self.pump = None
         testcase.addCleanup(self.stop_daemon)
 
     def file(self, name, content, encoding="utf-8"):
@@ -90,17 +114,27 @@ class Workdir:
             f.write(content if isinstance(content, bytes) else content.encode(encoding))
         return p
 
-    def write_config(self, extra="", port=None):
-        self.port = port or free_port()
+    def write_config(self, extra=""):
+        """pocalert.conf with extra; the daemon will listen on port 0."""
+        self.extra = extra
+        self._config(0)
+
+    def _config(self, port):
+        """Writes the config naming port in its URLs. The daemon always
+        binds port 0 and fills in the URLs naming port 0 itself; once it
+        said its port, the file names it for the CLI's api_url. Written
+        whole and renamed, so a CLI never reads half of it."""
         digest = hashlib.sha256(TOKEN.encode()).hexdigest()
-        self.file("pocalert.conf", """
+        text = """
 database   = "var/pocalert.db"
-listen     = "127.0.0.1:%d"
+listen     = "127.0.0.1:0"
 public_url = "http://127.0.0.1:%d"
 api_url    = "http://127.0.0.1:%d"
 operator "ops" { token_sha256 = "%s" }
 %s
-""" % (self.port, self.port, self.port, digest, extra))
+""" % (port, port, digest, self.extra)
+        self.file("pocalert.conf.new", text)
+        os.replace(os.path.join(self.path, "pocalert.conf.new"), self.config)
 
     def run(self, *args, input=None, env=None, check=None):
         e = dict(os.environ)
@@ -126,21 +160,45 @@ operator "ops" { token_sha256 = "%s" }
 
     # The daemon.
     def start_daemon(self, wrap=()):
-        """Starts pocalert serve, optionally under a wrapper such as valgrind."""
+        """Starts pocalert serve, optionally under a wrapper such as valgrind,
+        and returns once it has said it listens (on a port of its own
+        choice, in self.port) and answered /healthz."""
+        timeout = 120 if wrap else 30
+        self._config(0)  # a restart picks its port afresh
         self.daemon_log = open(os.path.join(self.path, "daemon.log"), "ab")
         self.daemon = subprocess.Popen([*wrap, POCALERT, "--config", self.config, "serve"],
-                                       stdout=self.daemon_log, stderr=self.daemon_log,
+                                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                        cwd=self.path)
-        wait_for(self._healthy, 120 if wrap else 30, what="pocalert serve to answer /healthz")
+        listening = {}
+        ready = threading.Event()
+        self.pump = threading.Thread(target=self._pump,
+                                     args=(self.daemon.stdout, listening, ready), daemon=True)
+        self.pump.start()
+        if not ready.wait(timeout) or "port" not in listening:
+            self.daemon.poll()
+            raise AssertionError("pocalert serve did not say it listens (exit %s):\n%s"
+                                 % (self.daemon.returncode, self.log()))
+        self.port = listening["port"]
+        self._config(self.port)
+        # The socket was bound before that line: no refusal, at worst this
+        # waits in the backlog until the loop runs.
+        with urllib.request.urlopen("http://127.0.0.1:%d/healthz" % self.port,
+                                    timeout=timeout) as r:
+            if r.status != 200:
+                raise AssertionError("/healthz: %d\n%s" % (r.status, self.log()))
 
-    def _healthy(self):
-        if self.daemon.poll() is not None:
-            raise AssertionError("pocalert serve exited %d:\n%s" % (self.daemon.returncode, self.log()))
-        try:
-            with urllib.request.urlopen("http://127.0.0.1:%d/healthz" % self.port, timeout=1) as r:
-                return r.status == 200
-        except (urllib.error.URLError, ConnectionError, OSError):
-            return False
+    def _pump(self, pipe, listening, ready):
+        """Copies the daemon's output into daemon.log, line by line, and
+        sets ready at its "listening" line, or at its end if it never came."""
+        for line in iter(pipe.readline, b""):
+            self.daemon_log.write(line)
+            self.daemon_log.flush()
+            m = LISTENING.search(line)
+            if m and not ready.is_set():
+                listening["port"] = int(m.group(1))
+                ready.set()
+        pipe.close()
+        ready.set()
 
     def stop_daemon(self, sig=signal.SIGTERM, timeout=30):
         if self.daemon is None:
@@ -154,6 +212,10 @@ operator "ops" { token_sha256 = "%s" }
                 self.daemon.wait()
         code = self.daemon.returncode
         self.daemon = None
+        if self.pump:
+            # Its last lines are in daemon.log once the pipe is drained.
+            self.pump.join(30)
+            self.pump = None
         if self.daemon_log:
             self.daemon_log.close()
             self.daemon_log = None

@@ -1,7 +1,9 @@
 /*
  * Integration test of the smtp channel driver against a real SMTP server:
  * test/servers/smtp_server.py (aiosmtpd), started here on 127.0.0.1 with
- * a free port and a fresh Maildir, and stopped at the end. Each case is a
+ * port 0 and a fresh Maildir, and stopped at the end. It prints its port,
+ * then the moments a slow message's reply starts and ends: the stories
+ * wait on those lines, never on the clock. Each case is a
  * story: a channel configured from a libconfuse section, messages sent on
  * a libevent loop, then the completions the driver reported and the files
  * the server saved (with the envelope it saw in X-Test-* headers).
@@ -13,6 +15,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -41,17 +44,56 @@
 
 static pid_t server_pid = -1;
 static int server_port;
+static int server_out = -1; /* the server's stdout: port, then events */
 static char workdir[64];
 static char maildir[128];
 static struct event_base *base;
 
 /* --- the server ----------------------------------------------------------- */
 
+/*
+ * The next line the server printed, without its newline, within seconds.
+ * Returns false at its end or on time out. Reads a byte at a time: what
+ * follows the line stays in the pipe for the next call.
+ */
+static bool server_line(char *line, size_t size, int seconds)
+{
+	struct pollfd pfd = {.fd = server_out, .events = POLLIN};
+	size_t n = 0;
+
+	while (n + 1 < size) {
+		char c;
+
+		if (poll(&pfd, 1, seconds * 1000) != 1 ||
+		    read(server_out, &c, 1) != 1)
+			return false;
+		if (c == '\n')
+			break;
+		line[n++] = c;
+	}
+	line[n] = '\0';
+	return true;
+}
+
+/*
+ * Waits until the server prints want ("slow-data ADDRESS"); the lines
+ * before it are other stories' events. A story blocked on a worker
+ * thread waits here, with the loop idle, as it would on the clock.
+ */
+static void server_wait(const char *want)
+{
+	char line[256];
+
+	while (server_line(line, sizeof(line), 30))
+		if (strcmp(line, want) == 0)
+			return;
+	fail_msg("smtp_server.py never said \"%s\"", want);
+}
+
 static int server_start(void **state)
 {
 	int fds[2];
 	char line[64];
-	FILE *f;
 
 	(void)state;
 	strcpy(workdir, "/tmp/pocalert-smtp-XXXXXX");
@@ -68,17 +110,16 @@ static int server_start(void **state)
 		close(fds[0]);
 		close(fds[1]);
 		execl(PYTHON3, PYTHON3, SMTP_SERVER_PY, "--port", "0",
-		      "--maildir", maildir, "--slow", SLOW_SECONDS,
+		      "--maildir", maildir, "--slow", SLOW_SECONDS, "--events",
 		      (char *)NULL);
 		_exit(127);
 	}
 	close(fds[1]);
-	f = fdopen(fds[0], "r");
-	if (f == NULL || fgets(line, sizeof(line), f) == NULL) {
+	server_out = fds[0];
+	if (!server_line(line, sizeof(line), 30)) {
 		fprintf(stderr, "smtp_server.py did not print its port\n");
 		return -1;
 	}
-	fclose(f);
 	server_port = atoi(line);
 	base = event_base_new();
 	return server_port > 0 && base != NULL ? 0 : -1;
@@ -88,18 +129,21 @@ static void rm_dir(const char *path)
 {
 	DIR *d = opendir(path);
 	struct dirent *e;
-	char p[512];
+	char *p;
 
 	if (d == NULL)
 		return;
 	while ((e = readdir(d)) != NULL) {
 		if (e->d_name[0] == '.')
 			continue;
-		snprintf(p, sizeof(p), "%s/%s", path, e->d_name);
+		/* Built on the heap: a fixed buffer could cut a deep path. */
+		if (asprintf(&p, "%s/%s", path, e->d_name) < 0)
+			break;
 		if (e->d_type == DT_DIR)
 			rm_dir(p);
 		else
 			unlink(p);
+		free(p);
 	}
 	closedir(d);
 	rmdir(path);
@@ -116,24 +160,29 @@ static int server_stop(void **state)
 		kill(server_pid, SIGTERM);
 		waitpid(server_pid, &status, 0);
 	}
+	if (server_out >= 0)
+		close(server_out);
 	rm_dir(workdir);
 	/* The server must leave cleanly on SIGTERM. */
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
 }
 
-/* A port on 127.0.0.1 that nobody listens on (bound, then closed). */
-static int dead_port(void)
+/*
+ * A port on 127.0.0.1 that nobody listens on, held by *ret_fd until the
+ * caller closes it: bound but never listening, so a connection is refused
+ * and no other process can take the port in the meantime.
+ */
+static int dead_port(int *ret_fd)
 {
 	struct sockaddr_in sa = {.sin_family = AF_INET};
 	socklen_t len = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
 
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
 	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
-	port = ntohs(sa.sin_port);
-	close(fd);
-	return port;
+	*ret_fd = fd;
+	return ntohs(sa.sin_port);
 }
 
 /* --- channels and completions ----------------------------------------- */
@@ -652,7 +701,7 @@ static void test_connection_refused(void **state)
 	struct rec r = {0};
 	struct channel *ch;
 	char *settings, want[64];
-	int port = dead_port(), ret;
+	int fd, port = dead_port(&fd), ret;
 
 	(void)state;
 	assert_true(asprintf(&settings, "  port = %d\n  from = \"%s\"\n", port,
@@ -669,6 +718,7 @@ static void test_connection_refused(void **state)
 	assert_non_null(strstr(r.detail, "Connection refused"));
 	free(settings);
 	channel_close(ch);
+	close(fd);
 }
 
 /* A reply later than the timeout: TEMPFAIL, code 0, "no reply". */
@@ -686,8 +736,8 @@ static void test_timeout(void **state)
 	assert_int_equal(r.code, 0);
 	assert_non_null(strstr(r.detail, "no reply within 1 s"));
 	channel_close(ch);
-	/* Let the server finish the late message before the next story. */
-	sleep(2);
+	/* The server finishes the late message before the next story. */
+	server_wait("slow-end slow-timeout@example.jp");
 }
 
 /*
@@ -708,7 +758,8 @@ static void test_cancel_and_batch(void **state)
 
 	(void)state;
 	send_one(ch, &slow, &rs);
-	usleep(200 * 1000); /* the worker has taken it and waits on DATA */
+	/* The worker has taken it alone and waits on DATA. */
+	server_wait("slow-data slow-batch@example.jp");
 	for (int i = 0; i < 20; i++) {
 		struct channel_message msg;
 
@@ -770,7 +821,7 @@ static void test_stop_completes_queued(void **state)
 
 	(void)state;
 	send_one(ch, &slow, &rs);
-	usleep(200 * 1000);
+	server_wait("slow-data slow-stop@example.jp");
 	for (int i = 0; i < 3; i++)
 		send_one(ch, &msg, &r[i]);
 	channel_stop(ch);

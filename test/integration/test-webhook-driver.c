@@ -2,11 +2,11 @@
  * Integration test of the webhook driver (and so of the shared HTTP
  * client) and of the dryrun driver, in-process on a libevent loop.
  *
- * The group set-up starts test/servers/http_receiver.py on a free port of
- * 127.0.0.1 with the channel's secret; each case configures a channel
- * from a libconfuse text the way an operator would write it, sends, runs
- * the loop until the completions are in, and then reads the receiver's
- * log to see what the far side saw. The fault modes of the receiver's
+ * The group set-up starts test/servers/http_receiver.py on port 0 of
+ * 127.0.0.1 (it prints the port it got) with the channel's secret; each
+ * case configures a channel from a libconfuse text the way an operator
+ * would write it, sends, runs the loop until the completions are in, and
+ * then reads the receiver's log to see what the far side saw. The fault modes of the receiver's
  * URL paths stand in for real failures. The receiver is stopped at the
  * end: only the process this test started.
  */
@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/pidfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -148,18 +149,18 @@ static int receiver_stop(void **state)
 
 	(void)state;
 	if (rx.pid > 0) {
+		/* Readable once the receiver has exited. */
+		int pidfd = pidfd_open(rx.pid, 0);
+		struct pollfd pfd = {.fd = pidfd, .events = POLLIN};
+
 		kill(rx.pid, SIGTERM);
-		for (int i = 0; i < 100; i++) {
-			if (waitpid(rx.pid, &status, WNOHANG) == rx.pid) {
-				rx.pid = -1;
-				break;
-			}
-			usleep(50000);
-		}
-		if (rx.pid > 0) {
+		/* Five seconds to leave cleanly, or it is killed. */
+		if (pidfd < 0 || poll(&pfd, 1, 5000) != 1)
 			kill(rx.pid, SIGKILL);
-			waitpid(rx.pid, &status, 0);
-		}
+		waitpid(rx.pid, &status, 0);
+		if (pidfd >= 0)
+			close(pidfd);
+		rx.pid = -1;
 	}
 	unlink(rx.log);
 	rmdir(rx.dir);
@@ -560,17 +561,20 @@ static void test_no_listener(void **state)
 	char u[64];
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 
-	/* Borrow a free port from the kernel, then leave it closed. */
+	/*
+	 * A port bound but never listening: connections are refused, and
+	 * while fd holds it no other process can take it.
+	 */
 	assert_true(fd >= 0);
 	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
 	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
-	close(fd);
 	snprintf(u, sizeof(u), "http://127.0.0.1:%d/ok/x", ntohs(sa.sin_port));
 
 	channel_up(h, &webhook_driver, "channel web { secret = \"%s\" }",
 		   SECRET);
 	send_to(h, "nolisten-1", u);
 	run_until(h, 1, 5);
+	close(fd);
 	assert_int_equal(h->results[0].status, CHANNEL_TEMPFAIL);
 	assert_int_equal(h->results[0].code, 0);
 	assert_true(strlen(h->results[0].detail) > 0);

@@ -15,7 +15,7 @@ import signal
 import time
 import unittest
 
-from harness import (Server, Workdir, deliveries, free_port, main, wait_for)
+from harness import (Server, Workdir, closed_port, deliveries, main, wait_for)
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 TITLE = "重要インフラへのサイバー攻撃に関する早期警戒情報"
@@ -199,7 +199,7 @@ class Dispatch(unittest.TestCase):
         self.assertTrue(msg.get_body().get_content().startswith("【訓練】[DRILL]"))
 
     def test_faults_settle_in_their_right_state(self):
-        dead = free_port()
+        dead = closed_port(self)
         self.setup_directory("".join([
             org_block("tmp", "一時障害", [("mail", "tempfail-a@example.jp", "AMBER")]),
             org_block("perm", "恒久障害", [("mail", "permfail-b@example.jp", "AMBER")]),
@@ -270,7 +270,7 @@ class Dispatch(unittest.TestCase):
         self.assertGreaterEqual(starts[-1] - starts[0], 1900)
 
     def test_smtp_server_down_is_retried_then_failed(self):
-        closed = free_port()
+        closed = closed_port(self)
         self.w.write_config(channels(closed))
         self.w.run("contacts", "import", self.w.file("d.conf", org_block(
             "a", "甲", [("mail", "desk@a.example.jp", "AMBER")])), check=0)

@@ -200,8 +200,7 @@ class Escalation(unittest.TestCase):
         wait_for(lambda: self.to("desk@water-a.example.jp"), 20, what="step 1")
         self.assertEqual(self.w.stop_daemon(signal.SIGTERM), 0)
         # the policy leaves the config: the alert goes on with its snapshot
-        self.w.write_config((CONFIG % self.smtp.port).replace(policy("restart", "0s", "3s"), ""),
-                            port=self.w.port)
+        self.w.write_config((CONFIG % self.smtp.port).replace(policy("restart", "0s", "3s"), ""))
         time.sleep(3.5)  # step 2 falls due while the daemon is down
         self.assertEqual(self.to("deputy@water-a.example.jp"), [])
         self.w.start_daemon()

@@ -24,7 +24,15 @@ them just by its choice of address:
     datafail...  554 after DATA (the whole message refused);
     slow...      the reply to DATA comes --slow seconds late.
 
-Usage: smtp_server.py --maildir DIR [--port N] [--slow SECONDS]
+With --events it goes on printing on stdout, one line each, when a slow
+message's late reply starts and ends, so that a test waits on the server
+instead of guessing with a sleep:
+    slow-data ADDRESS    the client sent the whole message and now waits;
+    slow-end ADDRESS     the wait is over: the message is saved or refused
+                         and the reply goes, or the client has left (it
+                         timed out) and the message is dropped.
+
+Usage: smtp_server.py --maildir DIR [--port N] [--slow SECONDS] [--events]
 Stops cleanly on SIGTERM or SIGINT.
 """
 
@@ -105,9 +113,10 @@ class TestSMTP(SMTP):
 
 
 class Handler:
-    def __init__(self, maildir, slow):
+    def __init__(self, maildir, slow, events):
         self.maildir = maildir
         self.slow = slow
+        self.events = events
         self.tempfailed = set()
         self.counter = itertools.count(1)
         for sub in ("tmp", "new", "cur"):
@@ -132,10 +141,25 @@ class Handler:
         envelope.rcpt_options.extend(rcpt_options)
         return "250 2.1.5 OK"
 
+    def event(self, what, address):
+        if self.events:
+            print(what, address, flush=True)
+
     async def handle_DATA(self, server, session, envelope):
         locals_ = [local_part(a) for a in envelope.rcpt_tos]
-        if any(lp.startswith("slow") for lp in locals_):
+        slow = [a for a in envelope.rcpt_tos
+                if local_part(a).startswith("slow")]
+        if not slow:
+            return self.reply_to_data(session, envelope, locals_)
+        self.event("slow-data", slow[0])
+        try:
             await asyncio.sleep(self.slow)
+            return self.reply_to_data(session, envelope, locals_)
+        finally:
+            # Also when aiosmtpd cancels us because the client left.
+            self.event("slow-end", slow[0])
+
+    def reply_to_data(self, session, envelope, locals_):
         if any(lp.startswith("datafail") for lp in locals_):
             return "554 5.6.0 message refused (datafail)"
         qid = self.deliver(session, envelope)
@@ -171,11 +195,13 @@ def main():
     ap.add_argument("--maildir", required=True)
     ap.add_argument("--slow", type=float, default=3.0,
                     help="seconds a slow... recipient waits for DATA's reply")
+    ap.add_argument("--events", action="store_true",
+                    help="print slow-data and slow-end lines on stdout")
     args = ap.parse_args()
 
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
-    handler = Handler(args.maildir, args.slow)
+    handler = Handler(args.maildir, args.slow, args.events)
     sessions = itertools.count(1)
 
     def factory():
