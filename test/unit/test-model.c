@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "dispatcher/engine/engine_internal.h"
+#include "dispatcher/engine/model.h"
 
 static void test_delivery_states(void **state)
 {
