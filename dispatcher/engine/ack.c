@@ -20,6 +20,7 @@
 #include "common/timefmt.h"
 #include "dispatcher/engine/clock.h"
 #include "dispatcher/engine/escalation.h"
+#include "dispatcher/engine/model.h"
 
 double engine_ack_rate_limit(struct engine *e)
 {

@@ -21,6 +21,7 @@
 #include "dispatcher/engine/clock.h"
 #include "dispatcher/engine/dircache.h"
 #include "dispatcher/engine/escalation.h"
+#include "dispatcher/engine/model.h"
 #include "dispatcher/engine/plan.h"
 #include "dispatcher/engine/planner.h"
 #include "dispatcher/engine/scheduler.h"

@@ -17,6 +17,7 @@
 #include "common/crypto.h"
 #include "common/log.h"
 #include "dispatcher/engine/clock.h"
+#include "dispatcher/engine/model.h"
 #include "dispatcher/engine/dircache.h"
 #include "dispatcher/engine/notice.h"
 #include "dispatcher/engine/plan.h"

@@ -20,6 +20,7 @@
 
 #include "common/log.h"
 #include "dispatcher/engine/clock.h"
+#include "dispatcher/engine/model.h"
 #include "dispatcher/engine/plan.h"
 #include "dispatcher/engine/recovery.h"
 #include "dispatcher/engine/scheduler.h"

@@ -23,6 +23,7 @@
 #include "common/crypto.h"
 #include "common/log.h"
 #include "dispatcher/engine/clock.h"
+#include "dispatcher/engine/model.h"
 #include "dispatcher/engine/scheduler.h"
 #include "policies/retry.h"
 
