@@ -6,18 +6,23 @@
  * acceptance, so after a restart the same questions give the same
  * answers and a step that fell due meanwhile runs at once.
  *
+ * Intake arms the tick for now (escalation_schedule), so a new alert's
+ * step 0 is planned on the next turn of the loop by this same path.
+ *
  * A step whose deliveries all fail runs the next step at once (failover
- * to the organisation's next channels) instead of waiting for its time.
- * When every organisation is closed the alert is finished; if any was
- * unreachable, the duty contacts of the government organisation get one
- * notice listing them.
+ * to the organisation's next channels) instead of waiting for its time:
+ * the scheduler reports each settled delivery through the engine's hook,
+ * which engine.c points at escalation_settled. When every organisation
+ * is closed the alert is finished; if any was unreachable, the duty
+ * contacts of the government organisation get one notice listing them
+ * (its words are notice.c's). A finished alert is released by the model
+ * on a later turn of the loop, never here.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/buf.h"
 #include "common/log.h"
 #include "dispatcher/engine/clock.h"
 #include "dispatcher/engine/dircache.h"
@@ -68,7 +73,6 @@ static void notify_duty(struct engine *e, struct rt_alert *a,
 					.step = -1,
 					.kind = DKIND_UNREACHABLE,
 				};
-				struct planned *l;
 
 				if (!policy_method_allowed(a->tlp, p.method))
 					continue;
@@ -76,14 +80,8 @@ static void notify_duty(struct engine *e, struct rt_alert *a,
 					    e, dir_channel_name(
 						       p.method->channel)))
 					continue;
-				if (n == cap) {
-					cap = cap ? cap * 2 : 8;
-					l = realloc(list, cap * sizeof(*l));
-					if (l == NULL)
-						goto out;
-					list = l;
-				}
-				list[n++] = p;
+				if (plan_push(&list, &n, &cap, &p) < 0)
+					goto out;
 			}
 		}
 		if (n > 0 && plan_duty_org(e, a, g->id) < 0)
