@@ -202,6 +202,7 @@ static void org_free(struct dir_org *o)
 	free(o->sector);
 	free(o->parent);
 	free(o->hours.tz);
+	free(o->hours.days_off);
 }
 
 void directory_free(struct directory *d)
@@ -367,6 +368,75 @@ static bool tz_valid(const char *s)
 	return n > 0 && n <= TZ_MAX && part > 0;
 }
 
+static int date_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Whether s (10 bytes) is a real date YYYY-MM-DD from 1970 on. */
+static bool date_valid(const char *s)
+{
+	static const int len[12] = {31, 29, 31, 30, 31, 30,
+				    31, 31, 30, 31, 30, 31};
+	int y = 0, m, d;
+
+	for (int i = 0; i < 10; i++)
+		if (i == 4 || i == 7 ? s[i] != '-' : (s[i] < '0' || s[i] > '9'))
+			return false;
+	for (int i = 0; i < 4; i++)
+		y = y * 10 + (s[i] - '0');
+	m = (s[5] - '0') * 10 + (s[6] - '0');
+	d = (s[8] - '0') * 10 + (s[9] - '0');
+	if (y < 1970 || m < 1 || m > 12 || d < 1 || d > len[m - 1])
+		return false;
+	return !(m == 2 && d == 29 &&
+		 !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0));
+}
+
+int dir_days_off_parse(const char *s, char **ret, const char **ret_why)
+{
+	char *dates[366], *out;
+	size_t n = 0;
+
+	while (*s != '\0') {
+		size_t w = strcspn(s, ",; \t");
+
+		if (w == 0) {
+			s++;
+			continue;
+		}
+		if (w != 10 || !date_valid(s)) {
+			*ret_why = "not a list of dates YYYY-MM-DD (separated "
+				   "by commas, semicolons or spaces)";
+			return -EINVAL;
+		}
+		if (n == sizeof(dates) / sizeof(dates[0])) {
+			*ret_why = "more than 366 days off";
+			return -EINVAL;
+		}
+		dates[n++] = (char *)s;
+		s += w;
+	}
+	if (n == 0) {
+		*ret = NULL;
+		return 0;
+	}
+	qsort(dates, n, sizeof(dates[0]), date_cmp);
+	out = malloc(n * 11);
+	if (out == NULL)
+		return -ENOMEM;
+	out[0] = '\0';
+	for (size_t i = 0, k = 0; i < n; i++) {
+		if (i > 0 && memcmp(dates[i], dates[i - 1], 10) == 0)
+			continue;
+		if (k++ > 0)
+			strcat(out, ",");
+		strncat(out, dates[i], 10);
+	}
+	*ret = out;
+	return 0;
+}
+
 static bool is(const char *field, const char *a, const char *b)
 {
 	return strcmp(field, a) == 0 || (b != NULL && strcmp(field, b) == 0);
@@ -411,6 +481,18 @@ int dir_org_set(struct dir_org *o, const char *field, const char *value,
 			return bad_value(file, line, diags, field, value, why);
 		}
 		o->hours = h;
+		return 0;
+	}
+	if (is(field, "days_off", NULL)) {
+		char *list = NULL;
+		int r = dir_days_off_parse(value, &list, &why);
+
+		if (r == -EINVAL)
+			return bad_value(file, line, diags, field, value, why);
+		if (r < 0)
+			return r;
+		free(o->hours.days_off);
+		o->hours.days_off = list;
 		return 0;
 	}
 	if (is(field, "timezone", NULL)) {

@@ -269,7 +269,8 @@ int engine_new(struct event_base *base, const struct config *config,
 			 "cannot read or create the reply-link key");
 		goto fail;
 	}
-	if (directory_refresh(e) < 0 || escalation_start(e) < 0) {
+	if (directory_refresh(e) < 0 || escalation_start(e) < 0 ||
+	    calendar_watch_start(e) < 0) {
 		r = -EIO;
 		goto fail;
 	}
@@ -308,6 +309,7 @@ void engine_free(struct engine *e, int grace_ms)
 	if (e->tick)
 		event_free(e->tick);
 	e->tick = NULL;
+	calendar_watch_stop(e);
 	/* Let sends on the wire finish, within the grace period. */
 	deadline = time_now_ms() + grace_ms;
 	while (engine_in_flight(e) > 0 && time_now_ms() < deadline) {

@@ -151,8 +151,9 @@ struct engine {
 		char id[32];
 		struct timeline_head head;
 	} heads[64];
-	size_t next_head;   /* round robin slot for the next one */
-	struct event *tick; /* owned; escalation timer */
+	size_t next_head;	      /* round robin slot for the next one */
+	struct event *tick;	      /* owned; escalation timer */
+	struct event *calendar_watch; /* owned; daily, calendar_watch.c */
 	bool accepting;
 	bool stopping;
 };
@@ -177,6 +178,14 @@ struct rt_channel *engine_channel_find(struct engine *e, const char *name);
 void engine_event(struct engine *e, struct rt_alert *a, const char *actor,
 		  const char *kind, const char *org_id, const char *delivery_id,
 		  const char *fmt, ...) __attribute__((format(printf, 7, 8)));
+
+/* calendar_watch.c */
+/* Checks the calendar's end now and arms the daily check. 0 or -1. */
+int calendar_watch_start(struct engine *e);
+/* Frees the daily check. */
+void calendar_watch_stop(struct engine *e);
+/* Logs that `what` guessed, when today lies outside the calendar. */
+void calendar_watch_guess(struct engine *e, const char *what);
 
 /* intake.c */
 /* Fills d->msg from d and its alert. */

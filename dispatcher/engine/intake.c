@@ -465,6 +465,7 @@ static int choose_policy(struct engine *e, const struct alert_input *in,
 		si.period = calendar_period_at(
 			&c->calendar, select_reference_hours(&e->dir, NULL),
 			(time_t)(time_now_ms() / 1000));
+		calendar_watch_guess(e, "policy selection");
 		name = policy_select(&c->selection, &si);
 	}
 	if (name == NULL) {

@@ -337,7 +337,8 @@ static void test_hours_round_trip(void **state)
 	(void)state;
 	/* Every set of days reads back as itself from its canonical form. */
 	for (unsigned days = 1; days < 0x80; days++) {
-		struct dir_hours h = {days, 9 * 60, 18 * 60, NULL}, back = {0};
+		struct dir_hours h = {days, 9 * 60, 18 * 60, NULL, NULL},
+				 back = {0};
 		char out[64];
 		const char *why = NULL;
 
