@@ -130,6 +130,26 @@ struct dir_org *dir_find_org(const struct directory *d, const char *id);
  * static English reason in *ret_why.
  */
 int dir_normalize_phone(const char *in, char **ret, const char **ret_why);
+
+/* The kinds of number of the Japanese numbering plan, and the rest. */
+enum dir_phone_kind {
+	DIR_PHONE_FIXED,     /* 0 + area code, 10 digits */
+	DIR_PHONE_MOBILE,    /* 070/080/090, 11 digits */
+	DIR_PHONE_IP,	     /* 050, 11 digits */
+	DIR_PHONE_FREE_DIAL, /* 0120 (10 digits), 0800 (11) */
+	DIR_PHONE_NAVI_DIAL, /* 0570, 10 digits: voice only */
+	DIR_PHONE_FOREIGN,   /* +CC other than +81: length checked only */
+};
+
+/*
+ * Normalises a phone number as people type it to E.164 (see
+ * dir_normalize_phone, which is this without the kind): full-width
+ * digits, the hyphen family and the ideographic space are folded first;
+ * Japanese numbers (0..., or +81 with or without a stray trunk 0) must fit
+ * the numbering plan. *ret_kind (may be NULL) gets the kind.
+ */
+int dir_phone_parse(const char *in, char **ret, enum dir_phone_kind *ret_kind,
+		    const char **ret_why);
 int dir_check_mail(const char *in, char **ret, const char **ret_why);
 int dir_check_url(const char *in, char **ret, const char **ret_why);
 /* Normalises an address for the given channel with the checks above. */
