@@ -282,11 +282,53 @@ static int replace(char **slot, const char *value)
 	return 0;
 }
 
+/* The code point of the UTF-8 character at s (valid UTF-8), or 0. */
+static unsigned code_point(const unsigned char *s)
+{
+	if (s[0] < 0x80)
+		return s[0];
+	if (s[0] < 0xE0)
+		return ((s[0] & 0x1Fu) << 6) | (s[1] & 0x3Fu);
+	if (s[0] < 0xF0)
+		return ((s[0] & 0x0Fu) << 12) | ((s[1] & 0x3Fu) << 6) |
+		       (s[2] & 0x3Fu);
+	return ((s[0] & 0x07u) << 18) | ((s[1] & 0x3Fu) << 12) |
+	       ((s[2] & 0x3Fu) << 6) | (s[3] & 0x3Fu);
+}
+
+/*
+ * Whether a character belongs to Japanese text written without spaces:
+ * kana, kanji, CJK punctuation, full-width forms and half-width katakana.
+ */
+static bool is_japanese(unsigned cp)
+{
+	return (cp >= 0x3000 && cp <= 0x30FF) ||
+	       (cp >= 0x3400 && cp <= 0x4DBF) ||
+	       (cp >= 0x4E00 && cp <= 0x9FFF) ||
+	       (cp >= 0xF900 && cp <= 0xFAFF) ||
+	       (cp >= 0xFF00 && cp <= 0xFFEF) ||
+	       (cp >= 0x20000 && cp <= 0x3FFFF);
+}
+
+/* The code point of the last character of s[0..n), or 0 when n is 0. */
+static unsigned last_code_point(const char *s, size_t n)
+{
+	size_t i = n;
+
+	if (n == 0)
+		return 0;
+	while (i > 0 && ((unsigned char)s[i - 1] & 0xC0) == 0x80)
+		i--;
+	return i > 0 ? code_point((const unsigned char *)s + i - 1) : 0;
+}
+
 /*
  * Names reach mail headers, SMS bodies and voice prompts: control
  * characters there break the message or smuggle in headers. A line break
  * in a name, though, is how a spreadsheet cell shows a long name on two
- * lines (Alt+Enter in Excel), so each becomes one space when fold is set.
+ * lines (Alt+Enter in Excel), so when fold is set it joins the lines: with
+ * nothing between two Japanese characters (Japanese has no spaces: 施設課
+ * and 当直 make 施設課当直), with one space anywhere else.
  */
 static int set_text(char **slot, bool required, bool fold, const char *field,
 		    const char *value, const char *file, int line,
@@ -312,7 +354,10 @@ static int set_text(char **slot, bool required, bool fold, const char *field,
 		if (fold && (value[i] == '\r' || value[i] == '\n')) {
 			if (value[i] == '\r' && value[i + 1] == '\n')
 				i++;
-			copy[n++] = ' ';
+			if (!(is_japanese(last_code_point(copy, n)) &&
+			      is_japanese(code_point(
+				      (const unsigned char *)value + i + 1))))
+				copy[n++] = ' ';
 		} else {
 			copy[n++] = value[i];
 		}

@@ -257,7 +257,21 @@ static void test_contact_and_method_setters(void **state)
 	assert_int_equal(dir_contact_set(c, "contact_name", "窓口\n夜間",
 					 "x.csv", 1, &dl),
 			 0);
-	assert_string_equal(c->name, "窓口 夜間");
+	/* Japanese has no spaces: two Japanese lines join with nothing. */
+	assert_string_equal(c->name, "窓口夜間");
+	assert_int_equal(dir_contact_set(c, "contact_name",
+					 "施設課\r\n（当直）", "x.csv", 1, &dl),
+			 0);
+	assert_string_equal(c->name, "施設課（当直）");
+	/* Latin on either side keeps one space. */
+	assert_int_equal(dir_contact_set(c, "contact_name", "NISC\n当直",
+					 "x.csv", 1, &dl),
+			 0);
+	assert_string_equal(c->name, "NISC 当直");
+	assert_int_equal(dir_contact_set(c, "contact_name", "当直\nDesk 2",
+					 "x.csv", 1, &dl),
+			 0);
+	assert_string_equal(c->name, "当直 Desk 2");
 	assert_int_equal(dir_contact_set(c, "role", "duty", "x.csv", 1, &dl),
 			 0);
 	assert_int_equal(c->role, DIR_ROLE_DUTY);
