@@ -5,13 +5,17 @@ Each refusal comes back as FILE:LINE naming the problem, exit 2, and leaves
 the database exactly as it was.
 """
 import datetime
+import email
+import email.header
+import glob
 import json
 import os
 import re
 import unittest
 import urllib.request
 
-from harness import ROOT, Workdir, main
+from harness import ROOT, Server, Workdir, main, wait_for
+from test_dispatch import SECRET, Mailbox, channels
 
 CSV_HEADER = ("org_id,org_name,sector,kind,parent,contact_id,contact_name,"
               "role,language,channel,address,max_tlp\r\n")
@@ -230,6 +234,82 @@ organisation "bank" {
         left = (datetime.date(2027, 12, 31) - tokyo_today()).days
         self.assertEqual(self.metric("pocalert_calendar_days_left"), left)
         self.assertIn("calendar: ends 2027-12-31", self.healthz())
+
+
+JIS_DIRECTORY = """
+organisation "denki" {
+  name = "架空電力"
+  sector = "electric-power"
+  kind = "member"
+  contact "desk" {
+    name = "髙橋"
+    role = "primary"
+    method "mail" { address = "takahashi@denki.example.jp" charset = "iso-2022-jp" }
+    method "web" { address = "%(hook)s" }
+  }
+  contact "en" {
+    name = "Desk"
+    role = "primary"
+    language = "en"
+    method "web" { address = "%(hook_en)s" }
+  }
+}
+"""
+
+
+class JapaneseChannels(unittest.TestCase):
+    """Mail in ISO-2022-JP and web hooks, as their receivers see them."""
+
+    def setUp(self):
+        self.w = Workdir(self)
+        self.maildir = os.path.join(self.w.path, "Maildir")
+        self.smtp = Server("smtp_server.py", "--maildir", self.maildir, "--port", "0")
+        self.addCleanup(self.smtp.stop)
+        self.hooklog = os.path.join(self.w.path, "hooks.jsonl")
+        self.http = Server("http_receiver.py", "0", self.hooklog, "--secret", SECRET)
+        self.addCleanup(self.http.stop)
+        self.w.write_config(channels(self.smtp.port))
+        hook = "http://127.0.0.1:%d/ok/ja" % self.http.port
+        self.w.run("contacts", "import", self.w.file("dir.conf", JIS_DIRECTORY % {
+            "hook": hook, "hook_en": hook.replace("/ja", "/en")}), check=0)
+        self.w.start_daemon()
+
+    def raw_mail(self):
+        files = sorted(glob.glob(os.path.join(self.maildir, "new", "*")))
+        self.assertEqual(len(files), 1)
+        with open(files[0], "rb") as f:
+            return f.read()
+
+    def hooks(self):
+        if not os.path.exists(self.hooklog):
+            return []
+        with open(self.hooklog, encoding="utf-8") as f:
+            return [json.loads(l) for l in f if l.strip()]
+
+    def test_iso2022jp_mail_maps_variants_and_folds(self):
+        sentence = "制御系への攻撃に関する早期警戒情報です、至急ご確認ください。"
+        body = "髙橋様、山﨑様、草彅様へ👨‍👩‍👧👍🏽\n" + sentence * 8 + "\n"
+        aid = self.w.send(title="髙橋様へ①㈱の件❤️", body=body, targets=["org:denki"])
+        wait_for(lambda: glob.glob(os.path.join(self.maildir, "new", "*")), 30, what="the mail")
+        raw = self.raw_mail()
+        self.assertTrue(all(b < 0x80 for b in raw), "not 7bit")
+        head, _, jis = raw.partition(b"\r\n\r\n")
+        self.assertIn(b"charset=ISO-2022-JP", head)
+        for line in jis.split(b"\r\n"):
+            if b"/ack/" not in line:
+                self.assertLessEqual(len(line), 76, line)
+            if b"\x1b" in line:
+                # balanced: the line's last shift is back to ASCII
+                self.assertEqual(line[line.rindex(b"\x1b"):][:3], b"\x1b(B", line)
+        text = jis.decode("iso-2022-jp")
+        self.assertIn("高橋様、山崎様、草薙様へ〓〓\r\n", text)
+        # 👨‍👩‍👧 and 👍🏽 in the body, ❤️ in the title it repeats
+        self.assertEqual(text.count("〓"), 3)
+        self.assertIn(sentence * 8, text.replace("\r\n", ""))
+        msg = Mailbox(self.maildir).messages()[0]
+        subject = str(email.header.make_header(email.header.decode_header(msg["Subject"])))
+        self.assertEqual(subject, "[TLP:AMBER] 高橋様へ(1)(株)の件〓")
+        self.assertIsNotNone(aid)
 
 
 if __name__ == "__main__":
