@@ -311,6 +311,19 @@ class JapaneseChannels(unittest.TestCase):
         self.assertEqual(subject, "[TLP:AMBER] 高橋様へ(1)(株)の件〓")
         self.assertIsNotNone(aid)
 
+    def test_webhook_payload_speaks_the_contacts_language_and_zone(self):
+        aid = self.w.send(title="早期警戒情報", targets=["org:denki"])
+        wait_for(lambda: len(self.hooks()) == 2, 30, what="two web hooks")
+        by_path = {h["path"]: json.loads(h["body"]) for h in self.hooks()}
+        self.assertTrue(all(h["signature_ok"] for h in self.hooks()))
+        self.assertEqual(by_path["/ok/ja"]["language"], "ja")
+        self.assertEqual(by_path["/ok/en"]["language"], "en")
+        st = self.w.status(aid)
+        for p in by_path.values():
+            self.assertRegex(p["created_at"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+09:00$")
+            # the same instant the API gives, to the second
+            self.assertEqual(p["created_at"][:19], st["created_at"][:19])
+
 
 if __name__ == "__main__":
     main()
