@@ -253,8 +253,8 @@ static void test_multiline_fields_keep_lines(void **state)
 	static const char *const want[] = {
 		"t.csv:2: address 'bad-address': no '@'",
 		"t.csv:6: address '0': too short (under 8 digits)",
-		"t.csv:7: role 'boss': unknown role (expected primary, deputy, "
-		"holiday or duty)",
+		("t.csv:7: role 'boss': unknown role (expected primary, deputy, "
+		 "holiday or duty)"),
 	};
 
 	(void)state;
@@ -403,8 +403,8 @@ static void test_bad_cp932(void **state)
 	static const char *const want[] = {
 		"t.csv:3: invalid CP932: byte 0x81 at column 3",
 		"t.csv:4: file ends inside a CP932 character",
-		"t.csv:4: max_tlp '\xEF\xBF\xBD': unknown TLP level (expected "
-		"CLEAR, GREEN, AMBER, AMBER+STRICT or RED)",
+		("t.csv:4: max_tlp '\xEF\xBF\xBD': unknown TLP level (expected "
+		 "CLEAR, GREEN, AMBER, AMBER+STRICT or RED)"),
 	};
 	static const char *const want_bom[] = {
 		"t.csv: the file is UTF-8 (it starts with a UTF-8 byte-order "
@@ -474,8 +474,8 @@ static void test_optional_columns(void **state)
 		"primary,,fax,03-0000-2111,\n";
 	static const char *const want[] = {
 		"t.csv:4: charset 'utf-8': a charset applies to mail only",
-		"t.csv:5: hours 'sun 25:00-26:00': expected times like "
-		"09:00-18:00",
+		("t.csv:5: hours 'sun 25:00-26:00': expected times like "
+		 "09:00-18:00"),
 		"t.csv:5: order 'x': not a whole number from 0 to 999999999",
 	};
 
