@@ -368,17 +368,28 @@ int dir_read_text_as(const char *path, const char *encoding, bool force,
 	looks_utf8 = has_bom || (utf8_valid(text, len, NULL) &&
 				 utf8_length(text, len) < len);
 	if (enc == ENC_AUTO) {
-		/* UTF-8 when it is; CP932 when it decodes cleanly as that. */
+		/*
+		 * UTF-8 when it is; else whichever of CP932 and UTF-8 finds
+		 * fewer bad lines, so that an Excel export with one stray
+		 * byte is reported as the CP932 it is, at that byte.
+		 */
 		enc = ENC_UTF8;
 		if (!has_bom && !utf8_valid(text, len, NULL)) {
 			struct diag_list quiet = {0};
+			struct buf scratch = {0};
 			char *probe = NULL;
 			size_t plen;
+			int bad_cp932, bad_utf8;
 
-			if (decode_cp932(text, len, &probe, &plen, path,
-					 &quiet) == 0)
+			bad_cp932 = decode_cp932(text, len, &probe, &plen, path,
+						 &quiet);
+			bad_utf8 = scrub_utf8(text, len, &scratch, path, "",
+					      &quiet);
+			if (bad_cp932 >= 0 && bad_utf8 >= 0 &&
+			    bad_cp932 < bad_utf8)
 				enc = ENC_CP932;
 			free(probe);
+			buf_free(&scratch);
 			diag_clear(&quiet);
 		}
 		if (ret_encoding != NULL)

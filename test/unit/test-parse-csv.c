@@ -413,7 +413,24 @@ static void test_bad_cp932(void **state)
 		"--force-encoding if it really is CP932",
 	};
 
+	static const char *const want_auto[] = {
+		"t.csv:3: invalid CP932: byte 0x81 at column 5",
+	};
+	/* Two Japanese lines, one stray byte after "y,表表" (6 bytes). */
+	static const char stray[] = HEADER
+		"\n"
+		"x,\x95\x5c,gas,member,,d,n,primary,,mail,a@x.example.jp,\n"
+		"y,\x95\x5c\x95\x5c\x81\x20,gas,member,,d,n,primary,,mail,"
+		"b@x.example.jp,\n";
+
 	(void)state;
+	/*
+	 * Without --encoding, a CP932 file with one bad byte is reported as
+	 * CP932 at that byte, its column counted in characters.
+	 */
+	assert_int_equal(parse_bytes(BYTES(stray), NULL, &d, want_auto, 1),
+			 -EINVAL);
+	directory_free(&d);
 	/* Every line is still read; bad bytes become U+FFFD. */
 	assert_int_equal(parse_bytes(BYTES(text), "sjis", &d, want, 3),
 			 -EINVAL);
