@@ -564,7 +564,7 @@ bool calendar_covers(const struct calendar *cal, time_t now)
 /* Whether the date is in a "YYYY-MM-DD,YYYY-MM-DD" list. */
 static bool in_date_list(const char *list, int day)
 {
-	char date[16];
+	char date[48];
 	size_t n;
 
 	if (list == NULL || *list == '\0')

@@ -59,7 +59,7 @@ static int cmd_import(const char *config_path, const char *file,
 	struct diag_list diags = {0};
 	struct calendar cal = {0};
 	struct store *s = NULL;
-	char first[16], last[16];
+	char first[48], last[48];
 	int r, status;
 
 	r = calendar_load_csv(file, encoding, &cal, &diags);
@@ -94,7 +94,7 @@ static int cmd_show(const char *config_path, int year)
 {
 	struct config *config = NULL;
 	const char *source;
-	char first[16], last[16];
+	char first[48], last[48];
 	int status, r, start, end, y, m, d, wd, shown = 0;
 
 	status = cli_load_config(config_path, &config);
@@ -125,7 +125,7 @@ static int cmd_show(const char *config_path, int year)
 	       config->calendar.year_end_days_off ? "days off"
 						  : "working days");
 	{
-		char ys[16];
+		char ys[48];
 
 		snprintf(ys, sizeof(ys), "%04d-01-01", year);
 		if (calendar_parse_date(ys, &start) < 0) {
@@ -140,7 +140,7 @@ static int cmd_show(const char *config_path, int year)
 		const struct calendar_holiday *h =
 			calendar_holiday_on(&config->calendar, day);
 		const char *name = h ? h->name : NULL;
-		char date[16];
+		char date[48];
 
 		if (name == NULL && config->calendar.year_end_days_off &&
 		    calendar_is_year_end(day))

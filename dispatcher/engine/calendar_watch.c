@@ -29,7 +29,7 @@ static time_t watch_now(void)
 int engine_calendar_status(struct engine *e, char *buf, size_t len)
 {
 	const struct calendar *cal = &e->config->calendar;
-	char last[16];
+	char last[48];
 	int left;
 
 	if (calendar_days_left(cal, watch_now(), &left) < 0) {
@@ -99,7 +99,7 @@ void calendar_watch_guess(struct engine *e, const char *what)
 {
 	const struct selection *sel = &e->config->selection;
 	bool uses_calendar = false;
-	char last[16];
+	char last[48];
 
 	for (size_t i = 0; i < sel->n; i++)
 		uses_calendar |= sel->rules[i].periods != 0;

@@ -414,7 +414,7 @@ static void test_period_names(void **state)
 
 static int rule_day(int y, int m, int d)
 {
-	char s[16];
+	char s[48];
 	int day = 0;
 
 	snprintf(s, sizeof(s), "%04d-%02d-%02d", y, m, d);
@@ -519,7 +519,7 @@ static void assert_matches_rules(const struct calendar *cal, int y)
 	int nw = rule_holidays(y, want), ng = loaded_holidays(cal, y, got);
 
 	for (int i = 0; i < nw || i < ng; i++) {
-		char w[16] = "-", g[16] = "-";
+		char w[48] = "-", g[48] = "-";
 
 		if (i < nw)
 			calendar_format_date(want[i], w, sizeof(w));
