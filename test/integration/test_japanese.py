@@ -146,6 +146,13 @@ organisation "bank" {
         p = self.w.run("contacts", "import", self.w.file("bad.conf", conf.replace("2026-08-13", "2026-08-32")))
         self.assertEqual(p.returncode, 2)
         self.assertRegex(p.stderr, r"bad\.conf:6: days_off '2026-08-14, 2026-08-32': not a list of dates")
+        # the CSV column, repeated on every row of the organisation
+        csv = (CSV_HEADER.rstrip("\r\n") + ",days_off\r\n"
+               + "gas,ガス,gas,member,,d,当直,primary,ja,mail,d@gas.example.jp,GREEN,2026-12-28;2026-08-13\r\n"
+               + "gas,ガス,gas,member,,d,当直,primary,ja,voice,03-1234-5678,GREEN,2026-12-28;2026-08-13\r\n")
+        self.w.run("contacts", "import", self.w.file("d.csv", csv), check=0)
+        show = json.loads(self.w.run("contacts", "show", "gas", "--json", check=0).stdout)
+        self.assertEqual(show["days_off"], "2026-08-13,2026-12-28")
 
     # ---- the calendar ----
 
@@ -228,6 +235,32 @@ organisation "bank" {
         self.assertEqual(self.metric("pocalert_calendar_days_left"), left)
         self.assertIn("warning: calendar: ENDED on 2020-12-31", self.healthz())
         self.assertRegex(self.w.log(), r"warn.*calendar: ENDED on 2020-12-31")
+
+    def test_selection_past_the_calendar_says_it_guessed(self):
+        self.w.write_config("""
+policy "p" { step { after = 0s roles = {"primary"} channels = {"mail"} } }
+select { policy = "p" calendar = {"holiday"} }
+select { policy = "p" }
+""")
+        self.w.run("contacts", "import", self.w.file("d.conf", """
+organisation "bank" {
+  name = "銀行"
+  sector = "finance"
+  kind = "member"
+  contact "desk" {
+    name = "窓口"
+    role = "primary"
+    method "mail" { address = "desk@bank.example.jp" }
+  }
+}
+"""), check=0)
+        self.w.run("calendar", "import", self.w.file(
+            "old.csv", CAL_HEADER + "2020/1/1,元日\r\n"), check=0)
+        self.w.start_daemon()
+        self.w.send(targets=["org:bank"])
+        wait_for(lambda: "guessed" in self.w.log(), 10, what="the guess in the log")
+        self.assertRegex(self.w.log(), r"warn.*policy selection: today lies outside the holiday "
+                         r"calendar \(it ends 2020-12-31\): guessed")
 
     def test_builtin_calendar_by_default(self):
         self.w.start_daemon()
