@@ -151,11 +151,12 @@ struct engine {
 		char id[32];
 		struct timeline_head head;
 	} heads[64];
-	size_t next_head;	      /* round robin slot for the next one */
-	struct event *tick;	      /* owned; escalation timer */
-	struct event *calendar_watch; /* owned; daily, calendar_watch.c */
+	size_t next_head;   /* round robin slot for the next one */
+	struct event *tick; /* owned; escalation timer */
 	bool accepting;
 	bool stopping;
+	/* owned; the daily check of calendar_watch.c */
+	struct event *calendar_watch;
 };
 
 /* scheduler.c */

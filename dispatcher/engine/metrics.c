@@ -307,17 +307,17 @@ static int metrics_render_gauge(const char *name, const char *help,
 	return r;
 }
 
-/*
- * Appends the exposition to out: the caller owns out and frees it. names,
- * queue_depth and in_flight hold n_channels entries each (the gauges are
- * left out when queue_depth or in_flight is NULL). Returns 0 or -ENOMEM.
- */
 void metrics_calendar_days_left(struct metrics *m, int days)
 {
 	m->calendar_set = true;
 	m->calendar_days_left = days;
 }
 
+/*
+ * Appends the exposition to out: the caller owns out and frees it. names,
+ * queue_depth and in_flight hold n_channels entries each (the gauges are
+ * left out when queue_depth or in_flight is NULL). Returns 0 or -ENOMEM.
+ */
 int metrics_render(const struct metrics *m, const char *const *names,
 		   const size_t *queue_depth, const size_t *in_flight,
 		   size_t n_channels, struct buf *out)
