@@ -119,24 +119,29 @@ static int parse_args(const char *cmd, const char *allowed, int argc,
 	return 0;
 }
 
-/* Says which encoding auto picked for a CSV file (on stdout). */
-static void tell_encoding(const char *path, const char *encoding)
+/*
+ * Which encoding auto picked for a CSV file, as the end of the line that
+ * reports the import ("", or "; read as CP932 (detected)").
+ */
+static const char *told_encoding(const char *path, const char *encoding)
 {
 	struct diag_list quiet = {0};
-	const char *picked = NULL;
+	const char *picked = NULL, *told = "";
 	char *text = NULL;
 	size_t len = strlen(path);
+	int r;
 
 	if ((encoding != NULL && strcasecmp(encoding, "auto") != 0) ||
 	    len < 4 || strcasecmp(path + len - 4, ".csv") != 0)
-		return;
-	if (dir_read_text_as(path, NULL, false, &text, &len, &picked, &quiet) ==
-		    0 &&
-	    picked != NULL)
-		printf("%s: read as %s (detected; --encoding chooses)\n", path,
-		       strcmp(picked, "cp932") == 0 ? "CP932" : "UTF-8");
+		return "";
+	r = dir_read_text_as(path, NULL, false, &text, &len, &picked, &quiet);
+	if (r == 0 && picked != NULL)
+		told = strcmp(picked, "cp932") == 0
+			       ? "; read as CP932 (detected)"
+			       : "; read as UTF-8 (detected)";
 	free(text);
 	diag_clear(&quiet);
+	return told;
 }
 
 /* Prints a file's errors; returns the exit status they mean. */
@@ -178,9 +183,10 @@ static int cmd_check(struct contacts_args *a)
 			for (size_t k = 0; k < d.orgs[i].n_contacts; k++)
 				methods += d.orgs[i].contacts[k].n_methods;
 		}
-		tell_encoding(a->operand, a->encoding);
-		printf("%s: ok: %zu organisations, %zu contacts, %zu methods\n",
-		       a->operand, d.n_orgs, contacts, methods);
+		printf("%s: ok: %zu organisations, %zu contacts, %zu "
+		       "methods%s\n",
+		       a->operand, d.n_orgs, contacts, methods,
+		       told_encoding(a->operand, a->encoding));
 	}
 	directory_free(&d);
 	return status;
@@ -294,11 +300,11 @@ static int cmd_import(const char *config, struct contacts_args *a)
 		status = CLI_EXIT_FAILURE;
 		goto out;
 	}
-	tell_encoding(a->operand, a->encoding);
 	printf("%s: imported %zu organisations (%d added, %d updated, "
-	       "%d removed), %d contacts, %d methods\n",
+	       "%d removed), %d contacts, %d methods%s\n",
 	       a->operand, d.n_orgs, st.orgs_added, st.orgs_updated,
-	       st.orgs_removed, st.contacts, st.methods);
+	       st.orgs_removed, st.contacts, st.methods,
+	       told_encoding(a->operand, a->encoding));
 out:
 	diag_clear(&diags);
 	store_close(s);
