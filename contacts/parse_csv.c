@@ -174,6 +174,19 @@ static size_t cp932_chars(const char *s, size_t len)
 }
 
 /*
+ * The CP932 code of a user-defined character from the Private Use Area
+ * iconv decoded it to: 188 a lead byte from 0xF0, trail bytes 0x40-0x7E
+ * then 0x80-0xFC (U+E000 is 0xF040, U+E03F is 0xF080).
+ */
+static unsigned cp932_user_defined(unsigned cp)
+{
+	unsigned k = cp - 0xE000, trail = k % 188;
+
+	return (0xF0 + k / 188) << 8 |
+	       (trail < 63 ? 0x40 + trail : 0x41 + trail);
+}
+
+/*
  * 外字: CP932's user-defined area (0xF040-0xF9FC) decodes to the Private
  * Use Area, which no recipient's font shows the same. Each line holding
  * one gets a diag with its column in characters. Returns the lines.
@@ -209,15 +222,7 @@ static int refuse_private_use(const char *s, size_t len, const char *file,
 						 "CP932 0x%04X): recipients "
 						 "cannot read it; write it "
 						 "with standard characters",
-						 col,
-						 0xF040 +
-							 ((cp - 0xE000) / 188) *
-								 0x100 +
-							 ((cp - 0xE000) % 188) +
-							 (((cp - 0xE000) %
-							   188) >= 63
-								  ? 1
-								  : 0));
+						 col, cp932_user_defined(cp));
 				else
 					diag_add(
 						diags, file, line,

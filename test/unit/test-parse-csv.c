@@ -367,10 +367,18 @@ static void test_gaiji(void **state)
 	static const char text[] = HEADER
 		"\n"
 		"x,\x8b\xf3\xf0\x40,gas,member,,d,\x83\x5c\xf0\x9f,primary,,"
-		"mail,a@x.example.jp,\n";
+		"mail,a@x.example.jp,\n"
+		"y,\xf0\x9f,gas,member,,d,n,primary,,mail,b@x.example.jp,\n"
+		"z,\xf9\xfc,gas,member,,d,n,primary,,mail,c@x.example.jp,\n";
 	static const char *const want[] = {
 		"t.csv:2: column 4: 外字 (a user-defined character, CP932 "
 		"0xF040): recipients cannot read it; write it with standard "
+		"characters",
+		"t.csv:3: column 3: 外字 (a user-defined character, CP932 "
+		"0xF09F): recipients cannot read it; write it with standard "
+		"characters",
+		"t.csv:4: column 3: 外字 (a user-defined character, CP932 "
+		"0xF9FC): recipients cannot read it; write it with standard "
 		"characters",
 	};
 	static const char *const want_utf8[] = {
@@ -379,7 +387,7 @@ static void test_gaiji(void **state)
 	};
 
 	(void)state;
-	assert_int_equal(parse_bytes(BYTES(text), "cp932", &d, want, 1),
+	assert_int_equal(parse_bytes(BYTES(text), "cp932", &d, want, 3),
 			 -EINVAL);
 	directory_free(&d);
 	assert_int_equal(parse_bytes(BYTES(HEADER "\nx,空\xee\x80\x80,gas,"
