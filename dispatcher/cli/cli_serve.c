@@ -105,6 +105,12 @@ int cli_serve(const char *config_path, int argc, char **argv)
 	status = cli_load_config(config_path, &config);
 	if (status != CLI_EXIT_OK)
 		return status;
+	/* An imported calendar takes the place of the holiday file. */
+	if (cli_calendar_apply(config) < 0) {
+		log_warnx("cannot read the calendar from %s", config->database);
+		status = CLI_EXIT_FAILURE;
+		goto out;
+	}
 	signal(SIGPIPE, SIG_IGN);
 	/* Drivers with worker threads wake the loop from those threads. */
 	if (evthread_use_pthreads() < 0 || (base = serve_base_new()) == NULL) {

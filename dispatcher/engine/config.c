@@ -270,9 +270,14 @@ static int read_policies(struct config *c, struct diag_list *diags)
 			return -ENOMEM;
 		r = calendar_load(path, &c->calendar, diags);
 		free(path);
-		if (r < 0)
-			return r;
+	} else {
+		/* The Cabinet Office's 2026-2027 rows; the watch warns. */
+		r = calendar_builtin(&c->calendar);
 	}
+	if (r < 0)
+		return r;
+	c->calendar.year_end_days_off =
+		cfg_getbool(c->cfg, "year_end_days_off");
 	/* The reply-link key lives beside the database, never inside it. */
 	if (key != NULL)
 		c->ack_key_file = config_resolve_path(c, key);
@@ -316,6 +321,7 @@ int config_load(const char *path, struct config **ret, struct diag_list *diags)
 			POLICY_CFG_SEC,
 			SELECT_CFG_SEC,
 			CFG_STR("holidays", NULL, CFGF_NODEFAULT),
+			CFG_BOOL("year_end_days_off", cfg_true, CFGF_NONE),
 			CFG_STR("mode", "normal", CFGF_NONE),
 			CFG_STR("timezone", "Asia/Tokyo", CFGF_NONE),
 			CFG_FLOAT("ack_rate_limit", 30, CFGF_NONE),

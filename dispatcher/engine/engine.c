@@ -17,6 +17,7 @@
 #include "common/crypto.h"
 #include "common/log.h"
 #include "common/timefmt.h"
+#include "dispatcher/engine/calendar_watch.h"
 #include "dispatcher/engine/clock.h"
 #include "dispatcher/engine/dircache.h"
 #include "dispatcher/engine/escalation.h"
@@ -173,7 +174,7 @@ int engine_new(struct event_base *base, const struct config *config,
 	/* Settled deliveries go to escalation: the scheduler knows only this. */
 	e->settled = escalation_settled;
 	if (model_release_start(e) < 0 || dircache_refresh(e) < 0 ||
-	    escalation_start(e) < 0) {
+	    escalation_start(e) < 0 || calendar_watch_start(e) < 0) {
 		r = -EIO;
 		goto fail;
 	}
@@ -211,6 +212,7 @@ void engine_free(struct engine *e, int grace_ms)
 	e->stopping = true;
 	timer_free(e->tick);
 	e->tick = NULL;
+	calendar_watch_stop(e);
 	/*
 	 * Let sends on the wire finish, within the grace period. The wait is
 	 * for real I/O, so it is measured on the wall clock: a test's fake

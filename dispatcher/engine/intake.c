@@ -18,6 +18,7 @@
 
 #include "common/crypto.h"
 #include "common/log.h"
+#include "dispatcher/engine/calendar_watch.h"
 #include "dispatcher/engine/clock.h"
 #include "dispatcher/engine/dircache.h"
 #include "dispatcher/engine/escalation.h"
@@ -70,6 +71,7 @@ static int choose_policy(struct engine *e, const struct alert_input *in,
 		si.period = calendar_period_at(
 			&c->calendar, select_reference_hours(&e->dir, NULL),
 			(time_t)(clock_now_ms() / 1000));
+		calendar_watch_guess(e, "policy selection");
 		name = policy_select(&c->selection, &si);
 	}
 	if (name == NULL) {

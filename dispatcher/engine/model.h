@@ -195,10 +195,11 @@ struct engine {
 		char id[32];
 		struct timeline_head head;
 	} heads[64];
-	size_t next_head;	   /* round robin slot for the next one */
-	struct timer *tick;	   /* owned; escalation timer */
-	struct timer *release;	   /* owned; frees finished alerts, deferred */
-	engine_settled_fn settled; /* installed by engine.c; may be NULL */
+	size_t next_head;      /* round robin slot for the next one */
+	struct timer *tick;    /* owned; escalation timer */
+	struct timer *release; /* owned; frees finished alerts, deferred */
+	struct timer *calendar_watch; /* owned; the daily calendar check */
+	engine_settled_fn settled;    /* installed by engine.c; may be NULL */
 	bool accepting;
 	bool stopping;
 };

@@ -16,15 +16,20 @@ int notice_duty_text(const struct rt_alert *a, char **title, char **body)
 
 	for (size_t i = 0; i < a->n_orgs; i++)
 		n += a->orgs[i].state == OSTATE_UNREACHABLE;
-	buf_printf(&t, "【到達不能】%zu organisations unreachable: %s", n,
-		   a->title);
-	buf_printf(&b, "次の組織に連絡がつきませんでした。\n"
-		       "These organisations could not be reached:\n\n");
+	/* Japanese first, English beside it; "1 organisation" singular. */
+	buf_printf(
+		&t,
+		"【到達不能】%zu組織に連絡がつきません / %zu %s unreachable: %s",
+		n, n, n == 1 ? "organisation" : "organisations", a->title);
+	buf_printf(&b,
+		   "次の%zu組織に連絡がつきませんでした。\n"
+		   "%s could not be reached:\n\n",
+		   n, n == 1 ? "This organisation" : "These organisations");
 	for (size_t i = 0; i < a->n_orgs; i++)
 		if (a->orgs[i].state == OSTATE_UNREACHABLE)
 			buf_printf(&b, "- %s  %s\n", a->orgs[i].org_id,
 				   a->orgs[i].org_name);
-	buf_printf(&b, "\nalert %s: %s\n", a->id, a->title);
+	buf_printf(&b, "\n警報 / alert %s: %s\n", a->id, a->title);
 	*title = buf_steal(&t);
 	*body = buf_steal(&b);
 	if (*title == NULL || *body == NULL) {

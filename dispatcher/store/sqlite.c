@@ -195,6 +195,17 @@ static const char *const migrations[] = {
 	"  error TEXT NOT NULL,"
 	"  op TEXT NOT NULL" /* store_op_json() */
 	");",
+	/*
+	 * 5: the Japanese calendar. An organisation's own days off
+	 * ("YYYY-MM-DD,..." sorted); the public holidays `calendar import`
+	 * took from the Cabinet Office's CSV, which replace the config's
+	 * holiday file while there are any.
+	 */
+	"ALTER TABLE orgs ADD COLUMN days_off TEXT NOT NULL DEFAULT '';"
+	"CREATE TABLE holidays ("
+	"  day INTEGER PRIMARY KEY," /* days since 1970-01-01, local date */
+	"  name TEXT NOT NULL"
+	");",
 };
 
 /* The handle behind a store of this backend. */
@@ -486,4 +497,6 @@ const struct store_backend store_backend_sqlite = {
 	.dead_letters = sqlite_dead_letters,
 	.directory_import = sqlite_directory_import,
 	.directory_load = sqlite_directory_load,
+	.calendar_replace = sqlite_calendar_replace,
+	.calendar_load = sqlite_calendar_load,
 };

@@ -217,7 +217,8 @@ static void test_healthz_and_metrics_need_no_token(void **state)
 
 	do_request(f, "/healthz", &(struct request){0}, &r);
 	assert_int_equal(r.status, 200);
-	assert_string_equal(r.body.data, "ok\n");
+	assert_string_equal(r.body.data,
+			    "ok\ncalendar: ends 2027-12-31, 398 days left\n");
 	reply_free(&r);
 
 	do_request(f, "/metrics", &(struct request){0}, &r);
@@ -233,7 +234,7 @@ static void test_healthz_and_metrics_need_no_token(void **state)
 	do_request(f, "/healthz", &(struct request){.method = "HEAD"}, &r);
 	assert_int_equal(r.status, 200);
 	assert_int_equal(r.body.len, 0);
-	assert_true(has_header(&r, "Content-Length: 3"));
+	assert_true(has_header(&r, "Content-Length: 44"));
 	reply_free(&r);
 	assert_int_equal(f->engine.n_auth, 0);
 }

@@ -226,12 +226,56 @@ static void test_include_errors(void **state)
 	diag_clear(&dl);
 }
 
+/*
+ * The calendar: the built-in 2026-2027 rows without a holidays file, 年末年始
+ * on unless turned off, and a holidays file in the Cabinet Office's CSV.
+ */
+static void test_calendar_settings(void **state)
+{
+	struct diag_list dl = {0};
+	struct config *c = NULL;
+	int day;
+
+	(void)state;
+	write_file("cal/pocalert.conf", "database = \"test.db\"\n");
+	assert_int_equal(config_load(in_dir("cal/pocalert.conf"), &c, &dl), 0);
+	assert_int_equal(c->calendar.n, 35);
+	assert_true(c->calendar.year_end_days_off);
+	assert_int_equal(calendar_parse_date("2027-12-31", &day), 0);
+	assert_int_equal(c->calendar.last_day, day);
+	config_free(c);
+
+	write_file("cal/off.conf", "database = \"test.db\"\n"
+				   "year_end_days_off = false\n"
+				   "holidays = \"h.csv\"\n");
+	write_file("cal/h.csv", "国民の祝日・休日月日,国民の祝日・休日名称\n"
+				"2030/1/1,元日\n");
+	assert_int_equal(config_load(in_dir("cal/off.conf"), &c, &dl), 0);
+	assert_int_equal(dl.n, 0);
+	assert_false(c->calendar.year_end_days_off);
+	assert_int_equal(c->calendar.n, 1);
+	assert_string_equal(c->calendar.holidays[0].name, "元日");
+	config_free(c);
+	c = NULL;
+
+	/* A bad row of the CSV is the config's error, with its line. */
+	write_file("cal/h.csv", "国民の祝日・休日月日,国民の祝日・休日名称\n"
+				"2030/13/1,元日\n");
+	assert_int_equal(config_load(in_dir("cal/off.conf"), &c, &dl), -EINVAL);
+	assert_null(c);
+	assert_int_equal(dl.n, 1);
+	assert_non_null(
+		strstr(dl.lines[0], "h.csv:2: column 1: \"2030/13/1\""));
+	diag_clear(&dl);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bad_driver_after_comments),
 		cmocka_unit_test(test_include_relative_to_config),
 		cmocka_unit_test(test_include_errors),
+		cmocka_unit_test(test_calendar_settings),
 	};
 
 	return cmocka_run_group_tests(tests, make_dir, remove_dir);

@@ -70,7 +70,7 @@ static const char config[] =
 	" max_tlp = \"AMBER\" }\n"                                             \
 	"    method \"web\" { address = \"https://second.example.jp/" n "\""   \
 	" max_tlp = \"AMBER\" }\n"                                             \
-	"    method \"sms\" { address = \"+8190000000" n "\""                  \
+	"    method \"sms\" { address = \"+81900000000" n "\""                 \
 	" max_tlp = \"AMBER\" }\n"                                             \
 	"  }\n"                                                                \
 	"}\n"
