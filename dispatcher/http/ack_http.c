@@ -590,7 +590,11 @@ static void ack_done(void *arg, int result)
 		else
 			form_page(&out, 500, &p->view, p->token,
 				  &msg_not_recorded, &p->sent);
-		page_headers(p->req);
+		/*
+		 * The page's own headers went onto req when it came in
+		 * (ack_http_handle()): adding them here again sent each
+		 * twice.
+		 */
 		http_server_reply(p->req, &out);
 	}
 	pending_free(p);
