@@ -17,6 +17,7 @@
 #include <string.h>
 #include <strings.h>
 #include <stdio.h>
+#include <sys/queue.h>
 #include <sys/socket.h>
 
 #include <arpa/inet.h>
@@ -24,6 +25,7 @@
 
 #include <event2/buffer.h>
 #include <event2/http.h>
+#include <event2/keyvalq_struct.h>
 
 #include "common/log.h"
 #include "common/utf8.h"
@@ -267,6 +269,41 @@ void http_server_reply(struct evhttp_request *req, struct api_reply *out)
 	buf_free(&out->body);
 }
 
+/*
+ * Whether the request's framing is one that two HTTP parsers could read
+ * differently (request smuggling, RFC 9112 6.1 and 6.3). evhttp reads a
+ * body by the first Content-Length it finds and takes the rest as the
+ * next request, while a proxy in front may have used another: so two
+ * Content-Length values that differ, a Transfer-Encoding beside a
+ * Content-Length, or a Transfer-Encoding other than plain "chunked"
+ * (which evhttp would ignore and frame by Content-Length or not at all).
+ * Copies of one same length are harmless and allowed.
+ */
+static bool http_framing_ambiguous(struct evhttp_request *req)
+{
+	struct evkeyvalq *in = evhttp_request_get_input_headers(req);
+	const struct evkeyval *kv;
+	const char *length = NULL;
+	bool te = false;
+
+	TAILQ_FOREACH(kv, in, next)
+	{
+		if (strcasecmp(kv->key, "Transfer-Encoding") == 0) {
+			if (te || strcasecmp(kv->value, "chunked") != 0)
+				return true;
+			te = true;
+		} else if (strcasecmp(kv->key, "Content-Length") == 0) {
+			/* "5, 6" in one header is two lengths as well. */
+			if (strchr(kv->value, ',') != NULL)
+				return true;
+			if (length != NULL && strcmp(length, kv->value) != 0)
+				return true;
+			length = kv->value;
+		}
+	}
+	return te && length != NULL;
+}
+
 static void http_server_handle(struct evhttp_request *req, void *arg)
 {
 	struct http_server *h = arg;
@@ -288,6 +325,21 @@ static void http_server_handle(struct evhttp_request *req, void *arg)
 
 	/* Requests wait in the backlog until the loop runs: engine is set. */
 	assert(h->engine != NULL);
+
+	/*
+	 * Before anything reads the body or the bytes after it: what
+	 * follows on this connection cannot be told apart from a request
+	 * smuggled inside this one, so the answer is 400 and the close.
+	 */
+	if (http_framing_ambiguous(req)) {
+		log_debug("http: refused a request with ambiguous framing");
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+				  "Connection", "close");
+		api_reply_error(&out, 400, NULL,
+				"conflicting Content-Length or "
+				"Transfer-Encoding headers");
+		goto send;
+	}
 
 	if (path == NULL || path[0] == '\0')
 		path = "/";

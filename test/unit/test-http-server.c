@@ -1,0 +1,241 @@
+/*
+ * Unit tests for dispatcher/http/http_server.c as a listener, below the
+ * routes: what a hostile client can do with raw bytes on a socket. The
+ * real evhttp listener runs on 127.0.0.1 port 0 in front of the fake
+ * engine (fake-engine.c); the client is a plain socket in the same
+ * thread, and the test turns the server's loop while it waits.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <cmocka.h>
+#include <event2/event.h>
+
+#include "common/buf.h"
+#include "dispatcher/http/http_server.h"
+#include "test/unit/fake-engine.h"
+
+struct fixture {
+	struct event_base *base;
+	struct engine engine;
+	struct http_server *server;
+	int port;
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	if (f == NULL)
+		return -1;
+	f->engine.accepting = true;
+	f->base = event_base_new();
+	if (f->base == NULL ||
+	    http_server_new(f->base, &f->engine, "127.0.0.1:0", &f->server) < 0)
+		return -1;
+	f->port = http_server_port(f->server);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	http_server_free(f->server);
+	event_base_free(f->base);
+	free(f);
+	return 0;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A connected socket to the server (the backlog takes it at once). */
+static int dial(struct fixture *f)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET,
+				 .sin_port = htons((uint16_t)f->port)};
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	assert_true(fd >= 0);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	return fd;
+}
+
+/*
+ * Sends raw, then turns the server's loop and reads what comes back
+ * until the server closes or ms pass. Returns true when it closed; out
+ * gets the bytes (NUL-terminated).
+ */
+static bool exchange(struct fixture *f, int fd, const char *raw, int ms,
+		     struct buf *out)
+{
+	int64_t end = now_ms() + ms;
+	size_t len = strlen(raw);
+
+	assert_int_equal(send(fd, raw, len, 0), (ssize_t)len);
+	while (now_ms() < end) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		char b[4096];
+		ssize_t n;
+
+		event_base_loop(f->base, EVLOOP_NONBLOCK);
+		if (poll(&p, 1, 5) <= 0)
+			continue;
+		n = recv(fd, b, sizeof(b), 0);
+		if (n <= 0)
+			return true;
+		buf_append(out, b, (size_t)n);
+	}
+	buf_append(out, "", 0);
+	return false;
+}
+
+/* How many replies (status lines) out holds. */
+static int replies(const struct buf *out)
+{
+	int n = 0;
+
+	for (const char *p = out->data; p && (p = strstr(p, "HTTP/1.1 ")); p++)
+		n++;
+	return n;
+}
+
+/*
+ * Two different Content-Length headers: evhttp took the first (0) and
+ * read the rest as a second request, smuggled past whatever proxy used
+ * the other. Now: one 400 and the connection closed.
+ */
+static void test_two_content_lengths_refused(void **state)
+{
+	struct fixture *f = *state;
+	struct buf out = {0};
+	int fd = dial(f);
+	bool closed = exchange(f, fd,
+			       "GET /healthz HTTP/1.1\r\n"
+			       "Host: x\r\n"
+			       "Content-Length: 0\r\n"
+			       "Content-Length: 25\r\n"
+			       "\r\n"
+			       "GET /healthz HTTP/1.1\r\n\r\n",
+			       2000, &out);
+
+	assert_true(closed);
+	assert_int_equal(replies(&out), 1);
+	assert_non_null(strstr(out.data, "HTTP/1.1 400 "));
+	assert_non_null(strstr(out.data, "Connection: close\r\n"));
+	close(fd);
+	buf_free(&out);
+
+	/* One length in one header, two values: the same. */
+	fd = dial(f);
+	closed = exchange(f, fd,
+			  "POST /healthz HTTP/1.1\r\n"
+			  "Host: x\r\n"
+			  "Content-Length: 0, 25\r\n"
+			  "\r\n",
+			  2000, &out);
+	assert_true(closed);
+	assert_int_equal(replies(&out), 1);
+	assert_non_null(strstr(out.data, "HTTP/1.1 400 "));
+	close(fd);
+	buf_free(&out);
+}
+
+/* Transfer-Encoding beside Content-Length: 400 and close. */
+static void test_transfer_encoding_with_length_refused(void **state)
+{
+	struct fixture *f = *state;
+	struct buf out = {0};
+	int fd = dial(f);
+	bool closed = exchange(f, fd,
+			       "POST /ack/abc HTTP/1.1\r\n"
+			       "Host: x\r\n"
+			       "Transfer-Encoding: chunked\r\n"
+			       "Content-Length: 30\r\n"
+			       "\r\n"
+			       "0\r\n\r\n"
+			       "GET /healthz HTTP/1.1\r\n\r\n",
+			       2000, &out);
+
+	assert_true(closed);
+	assert_int_equal(replies(&out), 1);
+	assert_non_null(strstr(out.data, "HTTP/1.1 400 "));
+	assert_int_equal(f->engine.n_ack_view, 0);
+	close(fd);
+	buf_free(&out);
+
+	/* A coding evhttp does not decode frames nothing: refused. */
+	fd = dial(f);
+	closed = exchange(f, fd,
+			  "POST /ack/abc HTTP/1.1\r\n"
+			  "Host: x\r\n"
+			  "Transfer-Encoding: gzip, chunked\r\n"
+			  "\r\n"
+			  "0\r\n\r\n",
+			  2000, &out);
+	assert_true(closed);
+	assert_non_null(strstr(out.data, "HTTP/1.1 400 "));
+	close(fd);
+	buf_free(&out);
+}
+
+/* The same length twice is harmless, and so is plain chunked. */
+static void test_plain_framing_still_served(void **state)
+{
+	struct fixture *f = *state;
+	struct buf out = {0};
+	int fd = dial(f);
+
+	exchange(f, fd,
+		 "GET /healthz HTTP/1.1\r\n"
+		 "Host: x\r\n"
+		 "Content-Length: 0\r\n"
+		 "Content-Length: 0\r\n"
+		 "\r\n"
+		 "POST /healthz HTTP/1.1\r\n"
+		 "Host: x\r\n"
+		 "Transfer-Encoding: chunked\r\n"
+		 "\r\n"
+		 "0\r\n\r\n",
+		 500, &out);
+	assert_int_equal(replies(&out), 2);
+	assert_non_null(strstr(out.data, "HTTP/1.1 200 "));
+	assert_non_null(strstr(out.data, "HTTP/1.1 405 "));
+	close(fd);
+	buf_free(&out);
+}
+
+int main(void)
+{
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+	const struct CMUnitTest tests[] = {
+		T(test_two_content_lengths_refused),
+		T(test_transfer_encoding_with_length_refused),
+		T(test_plain_framing_still_served),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
