@@ -18,7 +18,9 @@
 #include <strings.h>
 #include <stdio.h>
 #include <sys/queue.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -31,21 +33,38 @@
 #include "common/utf8.h"
 #include "dispatcher/http/ack_http.h"
 #include "dispatcher/http/api.h"
+#include "dispatcher/http/client_addr.h"
 #include "dispatcher/engine/engine.h"
+#include "dispatcher/http/http_conn.h"
 #include "dispatcher/http/http_server.h"
+#include "dispatcher/http/ratelimit.h"
 
 /* A JSON alert is at most 64 KiB of body plus its fields. */
 #define HTTP_MAX_BODY (1024 * 1024)
 #define HTTP_MAX_HEADERS (16 * 1024)
 #define HTTP_TIMEOUT_SECONDS 30
 #define HTTP_JSON "application/json; charset=utf-8"
+/*
+ * Bytes read ahead of a connection's unsent replies. evhttp keeps a
+ * Content-Length body in the connection's buffer until all of it is
+ * there, so the largest body and header block must fit; pipelined
+ * requests beyond that wait in the client's own socket buffer.
+ */
+#define HTTP_READ_AHEAD (HTTP_MAX_BODY + 4 * HTTP_MAX_HEADERS)
+/* The fewest connections a descriptor limit leaves us. */
+#define HTTP_MIN_CONNECTIONS 16
+/* Addresses whose refused bearer tokens were logged lately. */
+#define HTTP_AUTHLOG_ENTRIES 1024
 
 struct http_server {
 	struct evhttp *http;		  /* owned */
 	struct evhttp_bound_socket *sock; /* owned by http */
+	struct http_conns *conns;	  /* owned; counts and bounds */
 	struct engine *engine;		  /* not owned; set before the loop */
 	struct ack_http *ack;		  /* owned; reply links' state */
-	int port;			  /* the port actually bound */
+	struct addr_nets trusted;	  /* owned; trusted_proxies */
+	struct ratelimit *authlog; /* owned; refused tokens logged, 1/s */
+	int port;		   /* the port actually bound */
 };
 
 /*
@@ -197,17 +216,69 @@ static const char *http_method_name(enum evhttp_cmd_type m)
 	}
 }
 
+static int64_t http_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Joins the values of every header called name with ", " into a
+ * malloc'd string, as RFC 9110 5.3 reads repeated list headers. NULL
+ * when there is none (or no memory: then the peer is the client).
+ */
+static char *http_header_list(struct evhttp_request *req, const char *name)
+{
+	struct evkeyvalq *in = evhttp_request_get_input_headers(req);
+	const struct evkeyval *kv;
+	struct buf b = {0};
+
+	bool found = false;
+
+	TAILQ_FOREACH(kv, in, next)
+	{
+		if (strcasecmp(kv->key, name) != 0)
+			continue;
+		if ((found && buf_append(&b, ", ", 2) < 0) ||
+		    buf_puts(&b, kv->value) < 0) {
+			buf_free(&b);
+			return NULL;
+		}
+		found = true;
+	}
+	return found ? buf_steal(&b) : NULL;
+}
+
+/* The client's address (client_addr.h) into out. */
+static void http_client(struct http_server *h, struct evhttp_request *req,
+			char out[INET6_ADDRSTRLEN])
+{
+	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+	char *peer = NULL, *fwd = NULL, *xff = NULL;
+	ev_uint16_t port = 0;
+
+	if (evcon != NULL)
+		evhttp_connection_get_peer(evcon, &peer, &port);
+	if (h->trusted.n > 0) {
+		fwd = http_header_list(req, "Forwarded");
+		xff = fwd ? NULL : http_header_list(req, "X-Forwarded-For");
+	}
+	client_address(&h->trusted, peer, fwd, xff, out);
+	free(fwd);
+	free(xff);
+}
+
 /*
  * Checks "Authorization: Bearer TOKEN". Returns the operator's name, or
  * NULL after filling a 401. The token itself is never logged.
  */
 static const char *http_authenticate(struct http_server *h,
 				     struct evhttp_request *req,
-				     struct api_reply *out)
+				     const char *client, struct api_reply *out)
 {
 	const char *v, *op;
-	char *addr = NULL;
-	ev_uint16_t port = 0;
 
 	v = evhttp_find_header(evhttp_request_get_input_headers(req),
 			       "Authorization");
@@ -226,10 +297,12 @@ static const char *http_authenticate(struct http_server *h,
 		     : NULL;
 	if (op != NULL)
 		return op;
-	evhttp_connection_get_peer(evhttp_request_get_connection(req), &addr,
-				   &port);
-	log_warnx("http: refused a bearer token from %s",
-		  addr ? addr : "unknown peer");
+	/*
+	 * Once a second per address at most: a client trying tokens in a
+	 * loop must not fill the disk with this line.
+	 */
+	if (ratelimit_take(h->authlog, client, http_mono_ms(), NULL))
+		log_warnx("http: refused a bearer token from %s", client);
 	api_reply_error(out, 401, NULL, "the bearer token is not valid");
 refused:
 	evhttp_add_header(evhttp_request_get_output_headers(req),
@@ -322,9 +395,14 @@ static void http_server_handle(struct evhttp_request *req, void *arg)
 	struct evbuffer *in;
 	bool found = false, auth = false;
 	int allowed = 0;
+	char client[INET6_ADDRSTRLEN];
 
 	/* Requests wait in the backlog until the loop runs: engine is set. */
 	assert(h->engine != NULL);
+	http_conns_request_started(h->conns, req);
+	http_client(h, req, client);
+	r.client = client;
+	r.conns = h->conns;
 
 	/*
 	 * Before anything reads the body or the bytes after it: what
@@ -355,7 +433,7 @@ static void http_server_handle(struct evhttp_request *req, void *arg)
 	/* Strangers learn nothing about the API, not even its paths. */
 	if (auth || (!found && strncmp(path, HTTP_API_PREFIX,
 				       strlen(HTTP_API_PREFIX)) == 0)) {
-		r.operator_name = http_authenticate(h, req, &out);
+		r.operator_name = http_authenticate(h, req, client, &out);
 		if (r.operator_name == NULL)
 			goto send;
 	}
@@ -432,20 +510,68 @@ static int http_split_listen(const char *listen, char **ret_host, int *ret_port)
 	return 0;
 }
 
+void http_options_default(struct http_options *o, const char *listen)
+{
+	memset(o, 0, sizeof(*o));
+	o->listen = listen;
+	o->max_per_address = 100;
+	o->fd_reserve = 256;
+	o->request_timeout = 20;
+}
+
 /*
- * Listens on listen ("HOST:PORT", port 0 picks a free one) on base and
- * routes requests to the engine e, which must outlive the server; e may
- * be NULL until http_server_set_engine(), if that comes before the loop
- * runs. On success *ret owns the server (http_server_free()). Returns 0,
- * -EINVAL for a malformed listen, or another -errno (logged) when binding
- * fails.
+ * The connections we may hold: what the descriptor limit leaves once
+ * the reserve for everything else (sends, the database, the log) is set
+ * aside, and no more than the operator's own cap.
  */
+static int http_max_connections(const struct http_options *o)
+{
+	struct rlimit rl;
+	long n = 1024;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+		n = rl.rlim_cur > INT_MAX ? INT_MAX : (long)rl.rlim_cur;
+	else if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
+		n = INT_MAX;
+	n -= o->fd_reserve;
+	if (o->max_connections > 0 && o->max_connections < n)
+		n = o->max_connections;
+	return n < HTTP_MIN_CONNECTIONS ? HTTP_MIN_CONNECTIONS : (int)n;
+}
+
+static bool http_trusted(const char *addr, void *arg)
+{
+	return addr_nets_match(arg, addr);
+}
+
 int http_server_new(struct event_base *base, struct engine *e,
 		    const char *listen, struct http_server **ret)
 {
+	struct http_options o;
+
+	http_options_default(&o, listen);
+	return http_server_new_with(base, e, &o, ret);
+}
+
+/*
+ * Listens as o says on base and routes requests to the engine e, which
+ * must outlive the server; e may be NULL until http_server_set_engine(),
+ * if that comes before the loop runs. On success *ret owns the server
+ * (http_server_free()). Returns 0, -EINVAL for a malformed listen or
+ * trusted_proxies, or another -errno (logged) when binding fails.
+ */
+int http_server_new_with(struct event_base *base, struct engine *e,
+			 const struct http_options *o, struct http_server **ret)
+{
 	struct http_server *h;
+	struct http_conn_limits lim = {
+		.max_per_address = o->max_per_address,
+		.request_timeout = o->request_timeout,
+		.read_ahead = HTTP_READ_AHEAD,
+	};
 	struct sockaddr_storage ss;
 	socklen_t sslen = sizeof(ss);
+	const char *listen = o->listen, *bad = NULL;
 	char *host = NULL;
 	int port, r;
 
@@ -462,9 +588,26 @@ int http_server_new(struct event_base *base, struct engine *e,
 		goto fail;
 	}
 	h->engine = e;
+	r = addr_nets_parse(o->trusted_proxies, o->n_trusted_proxies,
+			    &h->trusted, &bad);
+	if (r == -EINVAL)
+		log_warnx("http: trusted proxy \"%s\" is not an address or "
+			  "ADDRESS/BITS",
+			  bad);
+	if (r < 0)
+		goto fail;
+	r = ratelimit_new(HTTP_AUTHLOG_ENTRIES, &h->authlog);
+	if (r < 0)
+		goto fail;
+	ratelimit_set(h->authlog, 1, 1);
 	r = ack_http_new(&h->ack);
 	if (r < 0)
 		goto fail;
+	lim.max_connections = http_max_connections(o);
+	r = http_conns_new(base, h->http, &lim, &h->conns);
+	if (r < 0)
+		goto fail;
+	http_conns_set_exempt(h->conns, http_trusted, &h->trusted);
 	evhttp_set_max_body_size(h->http, HTTP_MAX_BODY);
 	evhttp_set_max_headers_size(h->http, HTTP_MAX_HEADERS);
 	evhttp_set_timeout(h->http, HTTP_TIMEOUT_SECONDS);
@@ -488,6 +631,7 @@ int http_server_new(struct event_base *base, struct engine *e,
 		log_warn("http: cannot listen on %s", listen);
 		goto fail;
 	}
+	http_conns_watch_listener(h->conns, h->sock);
 	if (getsockname(evhttp_bound_socket_get_fd(h->sock),
 			(struct sockaddr *)&ss, &sslen) < 0) {
 		r = -errno;
@@ -497,7 +641,8 @@ int http_server_new(struct event_base *base, struct engine *e,
 	h->port = ss.ss_family == AF_INET6
 			  ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
 			  : ntohs(((struct sockaddr_in *)&ss)->sin_port);
-	log_info("http: listening on %s (port %d)", listen, h->port);
+	log_info("http: listening on %s (port %d), %d connections at most",
+		 listen, h->port, lim.max_connections);
 	free(host);
 	*ret = h;
 	return 0;
@@ -517,6 +662,11 @@ int http_server_port(const struct http_server *h)
 	return h->port;
 }
 
+size_t http_server_connections(const struct http_server *h)
+{
+	return http_conns_count(h->conns);
+}
+
 void http_server_free(struct http_server *h)
 {
 	if (h == NULL)
@@ -526,5 +676,9 @@ void http_server_free(struct http_server *h)
 	/* Frees the listener and every open connection with it. */
 	if (h->http != NULL)
 		evhttp_free(h->http);
+	/* After: evhttp_free() told it of every connection it closed. */
+	http_conns_free(h->conns);
+	ratelimit_free(h->authlog);
+	addr_nets_free(&h->trusted);
 	free(h);
 }

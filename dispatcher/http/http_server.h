@@ -6,16 +6,42 @@
 #ifndef POCALERT_HTTP_SERVER_H
 #define POCALERT_HTTP_SERVER_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include <event2/event.h>
 
 struct engine;
 struct http_server;
 
+/* How the listener is set up; http_options_default() fills the rest. */
+struct http_options {
+	const char *listen;  /* "HOST:PORT"; port 0 picks a free one */
+	int max_connections; /* open at most; 0: as the descriptor limit
+				less fd_reserve allows */
+	int max_per_address; /* per client address; 0: no cap */
+	int fd_reserve;	     /* descriptors kept for sends and files */
+	int request_timeout; /* seconds to send a whole request */
+	/* Addresses ("192.0.2.1", "10.0.0.0/8", "::1") whose X-Forwarded-For
+	 * and Forwarded headers name the client; not owned. */
+	const char *const *trusted_proxies;
+	size_t n_trusted_proxies;
+};
+
+/* The defaults, listening on listen (not copied). */
+void http_options_default(struct http_options *o, const char *listen);
+
 /*
- * Listens on listen ("HOST:PORT"; port 0 picks a free one) on base.
- * e may be NULL, to be set with http_server_set_engine() before the loop
- * runs. On success *ret owns the server. Returns 0 or -errno.
+ * Listens as o says on base. e may be NULL, to be set with
+ * http_server_set_engine() before the loop runs. On success *ret owns
+ * the server. Returns 0, -EINVAL for options that do not parse (logged)
+ * or another -errno.
  */
+int http_server_new_with(struct event_base *base, struct engine *e,
+			 const struct http_options *o,
+			 struct http_server **ret);
+
+/* http_server_new_with() with the defaults, on listen. */
 int http_server_new(struct event_base *base, struct engine *e,
 		    const char *listen, struct http_server **ret);
 
@@ -28,6 +54,9 @@ void http_server_set_engine(struct http_server *h, struct engine *e);
 
 /* The port actually bound. */
 int http_server_port(const struct http_server *h);
+
+/* Connections open now. */
+size_t http_server_connections(const struct http_server *h);
 
 /*
  * Sends out as the reply to req and frees out's body: the one

@@ -649,25 +649,34 @@ static void test_rate_limit(void **state)
 	int views;
 
 	f->engine.ack_rate = 1; /* 1 a second, burst 2 */
+	/* Unknown tokens spend the address's budget for junk... */
 	for (int i = 0; i < 2; i++) {
-		do_request(f, &(struct request){0}, &r);
-		assert_int_equal(r.status, 200);
+		do_request(f, &(struct request){.path = "/ack/guess"}, &r);
+		assert_int_equal(r.status, 404);
 		reply_free(&r);
 	}
-	views = f->engine.n_ack_view;
-	do_request(f, &(struct request){0}, &r);
+	do_request(f, &(struct request){.path = "/ack/guess2"}, &r);
 	assert_int_equal(r.status, 429);
 	assert_page_headers(&r);
 	assert_true(has_header(&r, "Retry-After: 1\r\n"));
 	assert_non_null(strstr(body(&r), "アクセスが集中しています"));
 	reply_free(&r);
-	/* Limited before any lookup: guessing costs the engine nothing. */
-	do_request(f, &(struct request){.path = "/ack/guess"}, &r);
+	/* ...and never the budget of a real link from the same address. */
+	for (int i = 0; i < 2; i++) {
+		do_request(f, &(struct request){0}, &r);
+		assert_int_equal(r.status, 200);
+		reply_free(&r);
+	}
+	/* A link's own budget, spent by its own requests alone. */
+	views = f->engine.n_ack_view;
+	do_request(f, &(struct request){0}, &r);
 	assert_int_equal(r.status, 429);
+	assert_true(has_header(&r, "Retry-After: 1\r\n"));
 	reply_free(&r);
 	do_request(f, &(struct request){.body = "response=received"}, &r);
 	assert_int_equal(r.status, 429);
 	reply_free(&r);
+	/* Limited before the lookup: no opening recorded, no answer. */
 	assert_int_equal(f->engine.n_ack_view, views);
 	assert_int_equal(f->engine.n_ack_confirm, 0);
 	/* The operator API is not behind this limit. */
@@ -678,6 +687,9 @@ static void test_rate_limit(void **state)
 	f->engine.ack_rate = 0;
 	do_request(f, &(struct request){0}, &r);
 	assert_int_equal(r.status, 200);
+	reply_free(&r);
+	do_request(f, &(struct request){.path = "/ack/guess3"}, &r);
+	assert_int_equal(r.status, 404);
 	reply_free(&r);
 }
 

@@ -1,0 +1,164 @@
+"""Stories of the public listener under attack: the reply links make the
+HTTP port reachable by anyone, so one anonymous client must not be able
+to stop a broadcast. Every packet goes to 127.0.0.1.
+"""
+import os
+import re
+import socket
+import subprocess
+import threading
+import time
+import unittest
+import urllib.parse
+import urllib.request
+
+from harness import Server, Workdir, main, wait_for
+
+SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
+DIRECTORY = """
+organisation "water-a" {
+  name = "甲水道"
+  sector = "water"
+  kind = "member"
+  contact "desk" {
+    name = "甲水道 窓口"
+    role = "primary"
+    method "web" { address = "%s" max_tlp = "AMBER" }
+  }
+}
+"""
+
+CHANNELS = """
+channel "web" {
+  driver = "webhook"
+  secret = "%s"
+  timeout = 5
+  retry { max_attempts = 3 initial_delay = 0.3s }
+}
+""" % SECRET
+
+
+def rss_kb(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def healthz(port, timeout=10, headers=None):
+    req = urllib.request.Request("http://127.0.0.1:%d/healthz" % port, headers=headers or {})
+    with urllib.request.urlopen(req, timeout=timeout) as r:
+        return r.status
+
+
+class Listener(unittest.TestCase):
+    def setUp(self):
+        self.w = Workdir(self)
+        self.hooklog = os.path.join(self.w.path, "hooks.jsonl")
+        self.http = Server("http_receiver.py", "0", self.hooklog, "--secret", SECRET)
+        self.addCleanup(self.http.stop)
+
+    def start(self, extra="", wrap=()):
+        self.w.write_config(CHANNELS + extra)
+        url = "http://127.0.0.1:%d/ok/water-a" % self.http.port
+        self.w.run("contacts", "import", self.w.file("dir.conf", DIRECTORY % url), check=0)
+        self.w.start_daemon(wrap=wrap)
+
+    def hooks(self):
+        if not os.path.exists(self.hooklog):
+            return []
+        import json
+        with open(self.hooklog, encoding="utf-8") as f:
+            return [json.loads(l) for l in f if l.strip()]
+
+    def test_pipelined_flood_never_read_keeps_memory_bounded(self):
+        """One client sends GET /healthz in a loop for 8 seconds and never
+        reads a reply. The daemon stops reading from it once its replies
+        back up, so its memory stays put, and others are still served."""
+        self.start()
+        pid = self.w.daemon.pid
+        before = rss_kb(pid)
+        s = socket.create_connection(("127.0.0.1", self.w.port))
+        s.setblocking(False)
+        req = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n" * 512
+        sent = 0
+        peak = before
+        end = time.monotonic() + 8
+        while time.monotonic() < end:
+            try:
+                sent += s.send(req)
+            except BlockingIOError:
+                time.sleep(0.01)
+            peak = max(peak, rss_kb(pid))
+        # Someone else is served meanwhile.
+        self.assertEqual(healthz(self.w.port), 200)
+        peak = max(peak, rss_kb(pid))
+        s.close()
+        print("pipelined flood: %d bytes sent, RSS %d kB before, %d kB at most"
+              % (sent, before, peak))
+        self.assertLess(peak, 100 * 1024, "RSS grew to %d kB" % peak)
+        self.assertEqual(healthz(self.w.port), 200)
+
+    def test_idle_connections_under_1024_descriptors(self):
+        """1,100 idle connections against a daemon held to 1024 descriptors:
+        /healthz still answers, accept() does not spin, and an alert's web
+        hook is still delivered."""
+        prlimit = "/usr/bin/prlimit"
+        if not os.path.exists(prlimit):
+            self.skipTest("needs prlimit (util-linux)")
+        self.start(wrap=(prlimit, "--nofile=1024:1024"))
+        with open("/proc/%d/limits" % self.w.daemon.pid) as f:
+            self.assertRegex(f.read(), r"Max open files\s+1024\s+1024")
+        socks = []
+        self.addCleanup(lambda: [s.close() for s in socks])
+        for _ in range(1100):
+            s = socket.socket()
+            s.setblocking(False)
+            try:
+                s.connect(("127.0.0.1", self.w.port))
+            except BlockingIOError:
+                pass
+            socks.append(s)
+        time.sleep(1)
+        self.assertEqual(healthz(self.w.port), 200)
+        aid = self.w.send(targets=["org:water-a"], tlp="AMBER")
+        wait_for(self.hooks, 30, what="the web hook")
+        st = self.w.wait_settled(aid)
+        self.assertEqual(st["counts"]["pending"], 0)
+        self.assertEqual(st["counts"]["sent"], 1, st)
+        self.assertEqual(healthz(self.w.port), 200)
+        log = self.w.log()
+        self.assertNotIn("Too many open files", log)
+        self.assertLess(len(log), 200 * 1024, "the log grew to %d bytes" % len(log))
+
+    def test_slowloris_is_cut_at_the_request_deadline(self):
+        """A client that sends one header line every second never finishes
+        its request: the connection is closed at the deadline."""
+        self.start("listen_request_timeout = 2\n")
+        s = socket.create_connection(("127.0.0.1", self.w.port))
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        start = time.monotonic()
+        closed = None
+        s.settimeout(0.5)
+        while time.monotonic() - start < 10:
+            try:
+                s.sendall(b"X-Slow: 1\r\n")
+                data = s.recv(100)
+                if data == b"":
+                    closed = time.monotonic() - start
+                    break
+            except socket.timeout:
+                continue
+            except OSError:
+                closed = time.monotonic() - start
+                break
+        s.close()
+        self.assertIsNotNone(closed, "the slow client was never cut off")
+        self.assertLess(closed, 5)
+        self.assertEqual(healthz(self.w.port), 200)
+
+
+if __name__ == "__main__":
+    main()
