@@ -9,6 +9,7 @@ import subprocess
 import threading
 import time
 import unittest
+import urllib.error
 import urllib.parse
 import urllib.request
 
@@ -132,6 +133,51 @@ class Listener(unittest.TestCase):
         log = self.w.log()
         self.assertNotIn("Too many open files", log)
         self.assertLess(len(log), 200 * 1024, "the log grew to %d bytes" % len(log))
+
+    def test_junk_through_a_trusted_proxy_does_not_lock_out_a_recipient(self):
+        """Behind a reverse proxy every request comes from the proxy's
+        address. 80 requests with made-up tokens, through it, spend their
+        sender's budget for junk, and a recipient's confirmation through
+        the same proxy is still recorded."""
+        self.junk_then_confirm('trusted_proxies = {"127.0.0.1"}\n', "203.0.113.9")
+
+    def test_junk_from_a_shared_address_does_not_lock_out_a_recipient(self):
+        """The same with no proxy configured: the junk and the answer come
+        from one address (a carrier's NAT), and the answer still counts."""
+        self.junk_then_confirm("", "127.0.0.1")
+
+    def junk_then_confirm(self, extra, source):
+        self.start(extra)
+        aid = self.w.send(targets=["org:water-a"], tlp="AMBER")
+        import json
+        hook = wait_for(self.hooks, 30, what="the web hook")[0]
+        url = json.loads(hook["body"])["ack_url"]
+        base = url.split("/ack/")[0]
+        codes = []
+        for i in range(80):
+            req = urllib.request.Request("%s/ack/%032d" % (base, i),
+                                         headers={"X-Forwarded-For": "198.51.100.7"})
+            try:
+                with urllib.request.urlopen(req, timeout=10) as r:
+                    codes.append(r.status)
+            except urllib.error.HTTPError as e:
+                codes.append(e.code)
+        self.assertIn(404, codes)
+        self.assertIn(429, codes, "the junk was never limited")
+        data = urllib.parse.urlencode({"response": "received", "name": "佐藤"}).encode()
+        req = urllib.request.Request(url, data=data, method="POST", headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Forwarded-For": "203.0.113.9"})
+        with urllib.request.urlopen(req, timeout=20) as r:
+            self.assertEqual(r.status, 200)
+        org = self.w.status(aid)["organisations"][0]
+        self.assertEqual(org["state"], "acknowledged")
+        code, t = self.w.api("GET", "/api/v1/alerts/%s/timeline" % aid)
+        self.assertEqual(code, 200)
+        acks = [e for e in t if e["kind"] == "acknowledged"]
+        self.assertTrue(acks, t)
+        # The proxy's word names the client, not the proxy.
+        self.assertIn(source, json.dumps(acks, ensure_ascii=False))
 
     def test_slowloris_is_cut_at_the_request_deadline(self):
         """A client that sends one header line every second never finishes

@@ -228,6 +228,131 @@ static void test_plain_framing_still_served(void **state)
 	buf_free(&out);
 }
 
+/* Turns the loop for ms. */
+static void turn(struct fixture *f, int ms)
+{
+	int64_t end = now_ms() + ms;
+
+	while (now_ms() < end) {
+		event_base_loop(f->base, EVLOOP_NONBLOCK);
+		usleep(2000);
+	}
+}
+
+/*
+ * Whether the server has closed fd: EOF, or a reset when it closed with
+ * our bytes unread.
+ */
+static bool closed_by_server(int fd)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	ssize_t n;
+	char c;
+
+	if (poll(&p, 1, 0) != 1)
+		return false;
+	n = recv(fd, &c, 1, MSG_DONTWAIT);
+	return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+}
+
+/* The server again, with small caps of its own. */
+static void restart(struct fixture *f, int max_conns, int per_addr, int timeout)
+{
+	struct http_options o;
+
+	http_server_free(f->server);
+	http_options_default(&o, "127.0.0.1:0");
+	o.max_connections = max_conns;
+	o.max_per_address = per_addr;
+	o.request_timeout = timeout;
+	assert_int_equal(
+		http_server_new_with(f->base, &f->engine, &o, &f->server), 0);
+	f->port = http_server_port(f->server);
+}
+
+/*
+ * Over the cap per address, the oldest idle connection of that address
+ * gives way to the new one: a flood of idle sockets cannot shut out a
+ * client that wants an answer.
+ */
+static void test_cap_per_address(void **state)
+{
+	struct fixture *f = *state;
+	struct buf out = {0};
+	int fd[5];
+
+	restart(f, 100, 3, 60);
+	for (int i = 0; i < 3; i++)
+		fd[i] = dial(f);
+	turn(f, 100);
+	assert_int_equal(http_server_connections(f->server), 3);
+	fd[3] = dial(f);
+	turn(f, 100);
+	assert_int_equal(http_server_connections(f->server), 3);
+	assert_true(closed_by_server(fd[0]));
+	assert_false(closed_by_server(fd[1]));
+	/* The newest is served. */
+	exchange(f, fd[3], "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", 300,
+		 &out);
+	assert_non_null(strstr(out.data, "HTTP/1.1 200 "));
+	buf_free(&out);
+	for (int i = 0; i < 4; i++)
+		close(fd[i]);
+	turn(f, 100);
+	assert_int_equal(http_server_connections(f->server), 0);
+}
+
+/* The total cap works the same way across addresses. */
+static void test_cap_in_all(void **state)
+{
+	struct fixture *f = *state;
+	int fd[20];
+
+	/* The fewest connections the server keeps is 16. */
+	restart(f, 16, 0, 60);
+	for (int i = 0; i < 20; i++) {
+		fd[i] = dial(f);
+		turn(f, 10);
+	}
+	turn(f, 100);
+	assert_int_equal(http_server_connections(f->server), 16);
+	for (int i = 0; i < 4; i++)
+		assert_true(closed_by_server(fd[i]));
+	assert_false(closed_by_server(fd[19]));
+	for (int i = 0; i < 20; i++)
+		close(fd[i]);
+}
+
+/*
+ * A request must be whole within request_timeout seconds, however
+ * slowly it trickles in; after a reply the clock starts again.
+ */
+static void test_request_deadline(void **state)
+{
+	struct fixture *f = *state;
+	struct buf out = {0};
+	int fd, fd2;
+	int64_t start;
+
+	restart(f, 100, 0, 1);
+	fd = dial(f);
+	fd2 = dial(f);
+	exchange(f, fd2, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", 200, &out);
+	assert_non_null(strstr(out.data, "HTTP/1.1 200 "));
+	buf_free(&out);
+	start = now_ms();
+	assert_int_equal(send(fd, "GET /healthz HTTP/1.1\r\n", 23, 0), 23);
+	while (!closed_by_server(fd) && now_ms() - start < 3000) {
+		/* A header line every 200 ms keeps evhttp's own timer quiet. */
+		send(fd, "X-Slow: 1\r\n", 11, MSG_NOSIGNAL);
+		turn(f, 200);
+	}
+	assert_true(now_ms() - start < 2000);
+	assert_true(closed_by_server(fd2));
+	close(fd);
+	close(fd2);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -235,6 +360,9 @@ int main(void)
 		T(test_two_content_lengths_refused),
 		T(test_transfer_encoding_with_length_refused),
 		T(test_plain_framing_still_served),
+		T(test_cap_per_address),
+		T(test_cap_in_all),
+		T(test_request_deadline),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
