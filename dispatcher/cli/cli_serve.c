@@ -158,6 +158,9 @@ int cli_serve(const char *config_path, int argc, char **argv)
 	hopt.fd_reserve = serve_fd_reserve(config);
 	hopt.trusted_proxies = (const char *const *)config->trusted_proxies;
 	hopt.n_trusted_proxies = config->n_trusted_proxies;
+	hopt.metrics_listen = config->metrics_listen;
+	if (config->has_metrics_token)
+		hopt.metrics_token_sha256 = config->metrics_token_sha256;
 	r = http_server_new_with(base, NULL, &hopt, &http);
 	if (r < 0) {
 		log_warnx("cannot listen on %s: %s", config->listen,

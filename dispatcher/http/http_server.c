@@ -29,6 +29,7 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
+#include "common/crypto.h"
 #include "common/log.h"
 #include "common/utf8.h"
 #include "dispatcher/http/ack_http.h"
@@ -53,18 +54,25 @@
 #define HTTP_READ_AHEAD (HTTP_MAX_BODY + 4 * HTTP_MAX_HEADERS)
 /* The fewest connections a descriptor limit leaves us. */
 #define HTTP_MIN_CONNECTIONS 16
+/* Prometheus and a person's curl, no more. */
+#define HTTP_METRICS_CONNECTIONS 64
 /* Addresses whose refused bearer tokens were logged lately. */
 #define HTTP_AUTHLOG_ENTRIES 1024
 
 struct http_server {
-	struct evhttp *http;		  /* owned */
-	struct evhttp_bound_socket *sock; /* owned by http */
-	struct http_conns *conns;	  /* owned; counts and bounds */
-	struct engine *engine;		  /* not owned; set before the loop */
-	struct ack_http *ack;		  /* owned; reply links' state */
-	struct addr_nets trusted;	  /* owned; trusted_proxies */
+	struct evhttp *http;		   /* owned */
+	struct evhttp_bound_socket *sock;  /* owned by http */
+	struct http_conns *conns;	   /* owned; counts and bounds */
+	struct engine *engine;		   /* not owned; set before the loop */
+	struct ack_http *ack;		   /* owned; reply links' state */
+	struct addr_nets trusted;	   /* owned; trusted_proxies */
+	struct evhttp *mhttp;		   /* owned; metrics_listen, or NULL */
+	struct http_conns *mconns;	   /* owned; its connections */
+	uint8_t metrics_token[SHA256_LEN]; /* SHA-256, when has_metrics_token */
+	bool has_metrics_token;
 	struct ratelimit *authlog; /* owned; refused tokens logged, 1/s */
 	int port;		   /* the port actually bound */
+	int mport;		   /* the metrics listener's, or 0 */
 };
 
 /*
@@ -75,36 +83,50 @@ struct http_server {
  * handed over raw for the handler to judge. A path that matches a
  * pattern but not a method gets 405.
  */
+enum http_auth {
+	HTTP_AUTH_NONE,	    /* anyone */
+	HTTP_AUTH_OPERATOR, /* Authorization: Bearer an operator's token */
+	HTTP_AUTH_METRICS,  /* an operator's token, or the metrics token */
+};
+
 struct http_route {
 	int methods; /* EVHTTP_REQ_* mask */
 	const char *pattern;
-	bool auth; /* Authorization: Bearer TOKEN required */
+	enum http_auth auth;
 	api_handler handle;
 };
 
 static const struct http_route http_routes[] = {
 	/* The operator API: JSON, bearer token. */
-	{EVHTTP_REQ_POST, "/api/v1/alerts", true, api_alert_create},
-	{EVHTTP_REQ_GET, "/api/v1/alerts", true, api_alert_list},
-	{EVHTTP_REQ_GET, "/api/v1/alerts/*", true, api_alert_get},
-	{EVHTTP_REQ_POST, "/api/v1/alerts/*/cancel", true, api_alert_cancel},
-	{EVHTTP_REQ_GET, "/api/v1/alerts/*/timeline", true, api_alert_timeline},
-	/* For Prometheus and the load balancer: no token. */
-	{EVHTTP_REQ_GET, "/metrics", false, api_metrics},
-	{EVHTTP_REQ_GET, "/healthz", false, api_healthz},
+	{EVHTTP_REQ_POST, "/api/v1/alerts", HTTP_AUTH_OPERATOR,
+	 api_alert_create},
+	{EVHTTP_REQ_GET, "/api/v1/alerts", HTTP_AUTH_OPERATOR, api_alert_list},
+	{EVHTTP_REQ_GET, "/api/v1/alerts/*", HTTP_AUTH_OPERATOR, api_alert_get},
+	{EVHTTP_REQ_POST, "/api/v1/alerts/*/cancel", HTTP_AUTH_OPERATOR,
+	 api_alert_cancel},
+	{EVHTTP_REQ_GET, "/api/v1/alerts/*/timeline", HTTP_AUTH_OPERATOR,
+	 api_alert_timeline},
+	/*
+	 * The queue depths and delivery counts tell an outsider that an
+	 * alert is going out: a token here, or metrics_listen without.
+	 */
+	{EVHTTP_REQ_GET, "/metrics", HTTP_AUTH_METRICS, api_metrics},
+	/* For the load balancer: no token, and nothing to learn. */
+	{EVHTTP_REQ_GET, "/healthz", HTTP_AUTH_NONE, api_healthz},
 	/*
 	 * The reply links: the token in the path is the credential. "**"
 	 * so that every malformed token, too, reaches the handler and gets
 	 * its one 404 page.
 	 */
-	{EVHTTP_REQ_GET | EVHTTP_REQ_POST, "/ack/**", false, ack_http_handle},
+	{EVHTTP_REQ_GET | EVHTTP_REQ_POST, "/ack/**", HTTP_AUTH_NONE,
+	 ack_http_handle},
 	/*
 	 * ROUTES TO ADD (lead): the gateways' signed callbacks, POST on
 	 * "/hooks/STAR/...". Their handlers check their own signatures,
 	 * with auth false here; keep secrets out of log lines (only
 	 * patterns are logged).
 	 */
-	{0, NULL, false, NULL},
+	{0, NULL, HTTP_AUTH_NONE, NULL},
 };
 
 /* Every path under this prefix needs a token, even one with no route. */
@@ -276,9 +298,11 @@ static void http_client(struct http_server *h, struct evhttp_request *req,
  */
 static const char *http_authenticate(struct http_server *h,
 				     struct evhttp_request *req,
-				     const char *client, struct api_reply *out)
+				     const char *client, bool metrics,
+				     struct api_reply *out)
 {
 	const char *v, *op;
+	uint8_t digest[SHA256_LEN];
 
 	v = evhttp_find_header(evhttp_request_get_input_headers(req),
 			       "Authorization");
@@ -297,6 +321,11 @@ static const char *http_authenticate(struct http_server *h,
 		     : NULL;
 	if (op != NULL)
 		return op;
+	if (metrics && h->has_metrics_token) {
+		crypto_sha256(v, strlen(v), digest);
+		if (crypto_equal(digest, h->metrics_token, SHA256_LEN))
+			return "metrics";
+	}
 	/*
 	 * Once a second per address at most: a client trying tokens in a
 	 * loop must not fill the disk with this line.
@@ -393,7 +422,8 @@ static void http_server_handle(struct evhttp_request *req, void *arg)
 	};
 	struct api_reply out = {0};
 	struct evbuffer *in;
-	bool found = false, auth = false;
+	bool found = false;
+	enum http_auth auth = HTTP_AUTH_NONE;
 	int allowed = 0;
 	char client[INET6_ADDRSTRLEN];
 
@@ -426,14 +456,17 @@ static void http_server_handle(struct evhttp_request *req, void *arg)
 			continue;
 		found = true;
 		allowed |= rt->methods;
-		auth = auth || rt->auth;
+		if (rt->auth > auth)
+			auth = rt->auth;
 		if (route == NULL && (rt->methods & r.method))
 			route = rt;
 	}
 	/* Strangers learn nothing about the API, not even its paths. */
-	if (auth || (!found && strncmp(path, HTTP_API_PREFIX,
-				       strlen(HTTP_API_PREFIX)) == 0)) {
-		r.operator_name = http_authenticate(h, req, client, &out);
+	if (auth != HTTP_AUTH_NONE ||
+	    (!found &&
+	     strncmp(path, HTTP_API_PREFIX, strlen(HTTP_API_PREFIX)) == 0)) {
+		r.operator_name = http_authenticate(
+			h, req, client, auth == HTTP_AUTH_METRICS, &out);
 		if (r.operator_name == NULL)
 			goto send;
 	}
@@ -482,6 +515,39 @@ out:
 		free(r.params[i]);
 }
 
+/*
+ * The metrics listener's one callback: /metrics and /healthz without a
+ * token, nothing else. It is meant for an address only Prometheus
+ * reaches (loopback, a management network).
+ */
+static void http_metrics_handle(struct evhttp_request *req, void *arg)
+{
+	struct http_server *h = arg;
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+	const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
+	enum evhttp_cmd_type method = evhttp_request_get_command(req);
+	struct api_request r = {
+		.engine = h->engine,
+		.req = req,
+		.method = EVHTTP_REQ_GET,
+		.conns = h->mconns,
+	};
+	struct api_reply out = {0};
+
+	assert(h->engine != NULL);
+	http_conns_request_started(h->mconns, req);
+	if (path == NULL ||
+	    (strcmp(path, "/metrics") != 0 && strcmp(path, "/healthz") != 0))
+		api_reply_error(&out, 404, NULL, "no such resource");
+	else if (method != EVHTTP_REQ_GET && method != EVHTTP_REQ_HEAD)
+		api_reply_error(&out, 405, NULL, "only GET here");
+	else if (strcmp(path, "/metrics") == 0)
+		api_metrics(&r, &out);
+	else
+		api_healthz(&r, &out);
+	http_server_reply(req, &out);
+}
+
 /* Splits "HOST:PORT" ("[v6]:PORT" too) into host (malloc'd) and port. */
 static int http_split_listen(const char *listen, char **ret_host, int *ret_port)
 {
@@ -508,6 +574,22 @@ static int http_split_listen(const char *listen, char **ret_host, int *ret_port)
 		return -ENOMEM;
 	*ret_port = (int)port;
 	return 0;
+}
+
+/* The port sock is bound to, or -errno. */
+static int http_bound_port(struct evhttp_bound_socket *sock)
+{
+	struct sockaddr_storage ss;
+	socklen_t sslen = sizeof(ss);
+
+	if (getsockname(evhttp_bound_socket_get_fd(sock),
+			(struct sockaddr *)&ss, &sslen) < 0) {
+		log_warn("http: getsockname");
+		return -errno;
+	}
+	return ss.ss_family == AF_INET6
+		       ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
+		       : ntohs(((struct sockaddr_in *)&ss)->sin_port);
 }
 
 void http_options_default(struct http_options *o, const char *listen)
@@ -537,6 +619,61 @@ static int http_max_connections(const struct http_options *o)
 	if (o->max_connections > 0 && o->max_connections < n)
 		n = o->max_connections;
 	return n < HTTP_MIN_CONNECTIONS ? HTTP_MIN_CONNECTIONS : (int)n;
+}
+
+/*
+ * Opens the metrics listener on listen: a second evhttp on the same
+ * loop, with its own small share of connections.
+ */
+static int http_metrics_listen(struct http_server *h, struct event_base *base,
+			       const char *listen)
+{
+	struct http_conn_limits lim = {
+		.max_connections = HTTP_METRICS_CONNECTIONS,
+		.max_per_address = 0,
+		.request_timeout = 10,
+		.read_ahead = 4 * HTTP_MAX_HEADERS,
+	};
+	struct evhttp_bound_socket *sock;
+	char *host = NULL;
+	int port, r;
+
+	r = http_split_listen(listen, &host, &port);
+	if (r < 0) {
+		if (r == -EINVAL)
+			log_warnx("http: metrics_listen \"%s\" is not "
+				  "HOST:PORT",
+				  listen);
+		return r;
+	}
+	h->mhttp = evhttp_new(base);
+	if (h->mhttp == NULL) {
+		free(host);
+		return -ENOMEM;
+	}
+	r = http_conns_new(base, h->mhttp, &lim, &h->mconns);
+	if (r < 0) {
+		free(host);
+		return r;
+	}
+	evhttp_set_max_body_size(h->mhttp, 0);
+	evhttp_set_max_headers_size(h->mhttp, HTTP_MAX_HEADERS);
+	evhttp_set_timeout(h->mhttp, HTTP_TIMEOUT_SECONDS);
+	evhttp_set_allowed_methods(h->mhttp, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD);
+	evhttp_set_gencb(h->mhttp, http_metrics_handle, h);
+	errno = 0;
+	sock = evhttp_bind_socket_with_handle(h->mhttp, host,
+					      (ev_uint16_t)port);
+	free(host);
+	if (sock == NULL) {
+		r = errno ? -errno : -EADDRNOTAVAIL;
+		log_warn("http: cannot listen for metrics on %s", listen);
+		return r;
+	}
+	http_conns_watch_listener(h->mconns, sock);
+	h->mport = http_bound_port(sock);
+	log_info("http: metrics on %s (port %d)", listen, h->mport);
+	return 0;
 }
 
 static bool http_trusted(const char *addr, void *arg)
@@ -569,8 +706,6 @@ int http_server_new_with(struct event_base *base, struct engine *e,
 		.request_timeout = o->request_timeout,
 		.read_ahead = HTTP_READ_AHEAD,
 	};
-	struct sockaddr_storage ss;
-	socklen_t sslen = sizeof(ss);
 	const char *listen = o->listen, *bad = NULL;
 	char *host = NULL;
 	int port, r;
@@ -632,17 +767,22 @@ int http_server_new_with(struct event_base *base, struct engine *e,
 		goto fail;
 	}
 	http_conns_watch_listener(h->conns, h->sock);
-	if (getsockname(evhttp_bound_socket_get_fd(h->sock),
-			(struct sockaddr *)&ss, &sslen) < 0) {
-		r = -errno;
-		log_warn("http: getsockname");
+	h->port = http_bound_port(h->sock);
+	if (h->port < 0) {
+		r = h->port;
 		goto fail;
 	}
-	h->port = ss.ss_family == AF_INET6
-			  ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
-			  : ntohs(((struct sockaddr_in *)&ss)->sin_port);
 	log_info("http: listening on %s (port %d), %d connections at most",
 		 listen, h->port, lim.max_connections);
+	if (o->metrics_token_sha256 != NULL) {
+		memcpy(h->metrics_token, o->metrics_token_sha256, SHA256_LEN);
+		h->has_metrics_token = true;
+	}
+	if (o->metrics_listen != NULL) {
+		r = http_metrics_listen(h, base, o->metrics_listen);
+		if (r < 0)
+			goto fail;
+	}
 	free(host);
 	*ret = h;
 	return 0;
@@ -662,6 +802,11 @@ int http_server_port(const struct http_server *h)
 	return h->port;
 }
 
+int http_server_metrics_port(const struct http_server *h)
+{
+	return h->mport;
+}
+
 size_t http_server_connections(const struct http_server *h)
 {
 	return http_conns_count(h->conns);
@@ -676,6 +821,10 @@ void http_server_free(struct http_server *h)
 	/* Frees the listener and every open connection with it. */
 	if (h->http != NULL)
 		evhttp_free(h->http);
+	if (h->mhttp != NULL)
+		evhttp_free(h->mhttp);
+	http_conns_free(h->mconns);
+	explicit_bzero(h->metrics_token, sizeof(h->metrics_token));
 	/* After: evhttp_free() told it of every connection it closed. */
 	http_conns_free(h->conns);
 	ratelimit_free(h->authlog);

@@ -26,6 +26,11 @@ struct http_options {
 	 * and Forwarded headers name the client; not owned. */
 	const char *const *trusted_proxies;
 	size_t n_trusted_proxies;
+	/* "HOST:PORT" of a second listener with /metrics and /healthz and
+	 * no token (NULL: none); on the main listener /metrics always wants
+	 * a bearer token, an operator's or metrics_token_sha256's. */
+	const char *metrics_listen;
+	const uint8_t *metrics_token_sha256; /* SHA256_LEN bytes, or NULL */
 };
 
 /* The defaults, listening on listen (not copied). */
@@ -54,6 +59,9 @@ void http_server_set_engine(struct http_server *h, struct engine *e);
 
 /* The port actually bound. */
 int http_server_port(const struct http_server *h);
+
+/* The metrics listener's port, or 0 without one. */
+int http_server_metrics_port(const struct http_server *h);
 
 /* Connections open now. */
 size_t http_server_connections(const struct http_server *h);

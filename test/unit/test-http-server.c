@@ -27,6 +27,8 @@
 #include <event2/event.h>
 
 #include "common/buf.h"
+#include "common/crypto.h"
+#include "dispatcher/engine/metrics.h"
 #include "dispatcher/http/http_server.h"
 #include "test/unit/fake-engine.h"
 
@@ -353,6 +355,117 @@ static void test_request_deadline(void **state)
 	close(fd2);
 }
 
+/* The reply to one GET of path on port, with an optional bearer token. */
+static void get(struct fixture *f, int port, const char *path,
+		const char *token, struct buf *out)
+{
+	char raw[512];
+	int saved = f->port, fd;
+
+	f->port = port;
+	fd = dial(f);
+	f->port = saved;
+	snprintf(raw, sizeof(raw),
+		 "GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+		 "%s%s%s\r\n",
+		 path, token ? "Authorization: Bearer " : "",
+		 token ? token : "", token ? "\r\n" : "");
+	exchange(f, fd, raw, 2000, out);
+	close(fd);
+}
+
+/*
+ * /metrics on the public listener wants a token (an operator's or the
+ * metrics token); on its own listener it needs none, and that listener
+ * serves nothing else.
+ */
+static void test_metrics_listener_and_token(void **state)
+{
+	struct fixture *f = *state;
+	struct http_options o;
+	uint8_t digest[SHA256_LEN];
+	struct buf out = {0};
+	int mport;
+
+	f->engine.metrics = metrics_new();
+	assert_non_null(f->engine.metrics);
+	crypto_sha256("m-token", 7, digest);
+	http_server_free(f->server);
+	http_options_default(&o, "127.0.0.1:0");
+	o.metrics_listen = "127.0.0.1:0";
+	o.metrics_token_sha256 = digest;
+	assert_int_equal(
+		http_server_new_with(f->base, &f->engine, &o, &f->server), 0);
+	f->port = http_server_port(f->server);
+	mport = http_server_metrics_port(f->server);
+	assert_true(mport > 0 && mport != f->port);
+
+	get(f, f->port, "/metrics", NULL, &out);
+	assert_non_null(strstr(out.data, "HTTP/1.1 401 "));
+	buf_free(&out);
+	get(f, f->port, "/metrics", "m-token", &out);
+	assert_non_null(strstr(out.data, "HTTP/1.1 200 "));
+	assert_non_null(strstr(out.data, "pocalert_"));
+	buf_free(&out);
+	get(f, f->port, "/metrics", FAKE_TOKEN, &out);
+	assert_non_null(strstr(out.data, "HTTP/1.1 200 "));
+	buf_free(&out);
+	/* The metrics token opens /metrics only, not the API. */
+	get(f, f->port, "/api/v1/alerts", "m-token", &out);
+	assert_non_null(strstr(out.data, "HTTP/1.1 401 "));
+	buf_free(&out);
+
+	get(f, mport, "/metrics", NULL, &out);
+	assert_non_null(strstr(out.data, "HTTP/1.1 200 "));
+	assert_non_null(strstr(out.data, "pocalert_"));
+	buf_free(&out);
+	get(f, mport, "/healthz", NULL, &out);
+	assert_non_null(strstr(out.data, "HTTP/1.1 200 "));
+	buf_free(&out);
+	get(f, mport, "/api/v1/alerts", FAKE_TOKEN, &out);
+	assert_non_null(strstr(out.data, "HTTP/1.1 404 "));
+	buf_free(&out);
+	get(f, mport, "/ack/abc", NULL, &out);
+	assert_non_null(strstr(out.data, "HTTP/1.1 404 "));
+	buf_free(&out);
+
+	http_server_free(f->server);
+	f->server = NULL;
+	metrics_free(f->engine.metrics);
+}
+
+/* A client trying bearer tokens in a loop: one log line a second. */
+static void test_wrong_tokens_logged_once_a_second(void **state)
+{
+	struct fixture *f = *state;
+	char path[] = "/tmp/test-http-server-log.XXXXXX";
+	int logfd = mkstemp(path), saved = dup(2), lines = 0;
+	struct buf out = {0};
+	char text[8192] = "";
+	ssize_t n;
+
+	assert_true(logfd >= 0 && saved >= 0);
+	fflush(stderr);
+	dup2(logfd, 2);
+	for (int i = 0; i < 20; i++) {
+		get(f, f->port, "/api/v1/alerts", "wrong", &out);
+		assert_non_null(strstr(out.data, "HTTP/1.1 401 "));
+		buf_free(&out);
+	}
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	n = pread(logfd, text, sizeof(text) - 1, 0);
+	close(logfd);
+	unlink(path);
+	assert_true(n > 0);
+	for (const char *p = text; (p = strstr(p, "refused a bearer token"));
+	     p++)
+		lines++;
+	/* 20 tries in well under 2 s: one line, two at a second's edge. */
+	assert_in_range(lines, 1, 2);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -363,6 +476,8 @@ int main(void)
 		T(test_cap_per_address),
 		T(test_cap_in_all),
 		T(test_request_deadline),
+		T(test_metrics_listener_and_token),
+		T(test_wrong_tokens_logged_once_a_second),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
