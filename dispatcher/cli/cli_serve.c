@@ -86,6 +86,15 @@ static int serve_fd_reserve(const struct config *c)
 	return n > 100000 ? 100000 : (int)n;
 }
 
+/* SIGHUP: a renewed TLS certificate is read again. */
+static void on_hup(evutil_socket_t sig, short what, void *arg)
+{
+	(void)sig;
+	(void)what;
+	log_info("received SIGHUP: reloading the TLS certificate");
+	http_server_reload_tls(arg);
+}
+
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
 	(void)what;
@@ -117,7 +126,7 @@ int cli_serve(const char *config_path, int argc, char **argv)
 	struct event_base *base = NULL;
 	struct engine *e = NULL;
 	struct http_server *http = NULL;
-	struct event *sigterm = NULL, *sigint = NULL;
+	struct event *sigterm = NULL, *sigint = NULL, *sighup = NULL;
 	struct http_options hopt;
 	int status, port, r;
 
@@ -161,6 +170,8 @@ int cli_serve(const char *config_path, int argc, char **argv)
 	hopt.metrics_listen = config->metrics_listen;
 	if (config->has_metrics_token)
 		hopt.metrics_token_sha256 = config->metrics_token_sha256;
+	hopt.tls_certificate = config->tls_certificate;
+	hopt.tls_key = config->tls_key;
 	r = http_server_new_with(base, NULL, &hopt, &http);
 	if (r < 0) {
 		log_warnx("cannot listen on %s: %s", config->listen,
@@ -186,14 +197,19 @@ int cli_serve(const char *config_path, int argc, char **argv)
 		 config->listen, port, config->database);
 	sigterm = evsignal_new(base, SIGTERM, on_signal, base);
 	sigint = evsignal_new(base, SIGINT, on_signal, base);
-	if (sigterm == NULL || sigint == NULL || evsignal_add(sigterm, NULL) ||
-	    evsignal_add(sigint, NULL)) {
+	sighup = evsignal_new(base, SIGHUP, on_hup, http);
+	if (sigterm == NULL || sigint == NULL || sighup == NULL ||
+	    evsignal_add(sigterm, NULL) || evsignal_add(sigint, NULL) ||
+	    evsignal_add(sighup, NULL)) {
 		status = CLI_EXIT_FAILURE;
 		goto out;
 	}
 	event_base_dispatch(base);
 	status = CLI_EXIT_OK;
 out:
+	/* Before the server goes: the drain below still turns the loop. */
+	if (sighup)
+		event_free(sighup);
 	/* Stop taking requests first, then drain the engine. */
 	http_server_free(http);
 	engine_free(e, SHUTDOWN_GRACE_MS);

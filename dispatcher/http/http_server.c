@@ -28,6 +28,8 @@
 #include <event2/buffer.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 
 #include "common/crypto.h"
 #include "common/log.h"
@@ -73,6 +75,8 @@ struct http_server {
 	struct ratelimit *authlog; /* owned; refused tokens logged, 1/s */
 	int port;		   /* the port actually bound */
 	int mport;		   /* the metrics listener's, or 0 */
+	char *tls_cert;		   /* owned; PEM chain file, or NULL */
+	char *tls_key;		   /* owned; PEM key file, or NULL */
 };
 
 /*
@@ -676,6 +680,55 @@ static int http_metrics_listen(struct http_server *h, struct event_base *base,
 	return 0;
 }
 
+/*
+ * A TLS context from the certificate chain and key files (PEM): TLS 1.2
+ * and up, no renegotiation (a client could make us do the handshake's
+ * work over and over). On success *ret holds one reference. Returns 0,
+ * or -EINVAL (logged) when the files do not load or do not match.
+ */
+static int http_tls_load(const char *cert, const char *key, SSL_CTX **ret)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+	char msg[256] = "";
+
+	if (ctx == NULL)
+		return -ENOMEM;
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION);
+	if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1 ||
+	    SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1 ||
+	    SSL_CTX_check_private_key(ctx) != 1) {
+		ERR_error_string_n(ERR_get_error(), msg, sizeof(msg));
+		ERR_clear_error();
+		log_warnx("http: cannot use the TLS certificate %s with the "
+			  "key %s: %s",
+			  cert, key, msg);
+		SSL_CTX_free(ctx);
+		return -EINVAL;
+	}
+	*ret = ctx;
+	return 0;
+}
+
+int http_server_reload_tls(struct http_server *h)
+{
+	SSL_CTX *ctx;
+	int r;
+
+	if (h->tls_cert == NULL)
+		return 0;
+	r = http_tls_load(h->tls_cert, h->tls_key, &ctx);
+	if (r < 0) {
+		log_warnx("http: TLS: keeping the certificate loaded before");
+		return r;
+	}
+	/* Connections open now keep theirs; new ones get this. */
+	http_conns_set_tls(h->conns, ctx);
+	SSL_CTX_free(ctx);
+	log_info("http: TLS certificate loaded from %s", h->tls_cert);
+	return 0;
+}
+
 static bool http_trusted(const char *addr, void *arg)
 {
 	return addr_nets_match(arg, addr);
@@ -743,6 +796,23 @@ int http_server_new_with(struct event_base *base, struct engine *e,
 	if (r < 0)
 		goto fail;
 	http_conns_set_exempt(h->conns, http_trusted, &h->trusted);
+	if ((o->tls_certificate == NULL) != (o->tls_key == NULL)) {
+		log_warnx("http: a TLS certificate needs its key, and a key "
+			  "its certificate");
+		r = -EINVAL;
+		goto fail;
+	}
+	if (o->tls_certificate != NULL) {
+		h->tls_cert = strdup(o->tls_certificate);
+		h->tls_key = strdup(o->tls_key);
+		if (h->tls_cert == NULL || h->tls_key == NULL) {
+			r = -ENOMEM;
+			goto fail;
+		}
+		r = http_server_reload_tls(h);
+		if (r < 0)
+			goto fail;
+	}
 	evhttp_set_max_body_size(h->http, HTTP_MAX_BODY);
 	evhttp_set_max_headers_size(h->http, HTTP_MAX_HEADERS);
 	evhttp_set_timeout(h->http, HTTP_TIMEOUT_SECONDS);
@@ -824,6 +894,8 @@ void http_server_free(struct http_server *h)
 	if (h->mhttp != NULL)
 		evhttp_free(h->mhttp);
 	http_conns_free(h->mconns);
+	free(h->tls_cert);
+	free(h->tls_key);
 	explicit_bzero(h->metrics_token, sizeof(h->metrics_token));
 	/* After: evhttp_free() told it of every connection it closed. */
 	http_conns_free(h->conns);

@@ -31,6 +31,10 @@ struct http_options {
 	 * a bearer token, an operator's or metrics_token_sha256's. */
 	const char *metrics_listen;
 	const uint8_t *metrics_token_sha256; /* SHA256_LEN bytes, or NULL */
+	/* PEM files: with both, the listener speaks TLS itself (for a
+	 * deployment without a proxy in front); not copied until used. */
+	const char *tls_certificate;
+	const char *tls_key;
 };
 
 /* The defaults, listening on listen (not copied). */
@@ -59,6 +63,14 @@ void http_server_set_engine(struct http_server *h, struct engine *e);
 
 /* The port actually bound. */
 int http_server_port(const struct http_server *h);
+
+/*
+ * Loads the TLS certificate and key again from their files (after a
+ * renewal, on SIGHUP): new connections get them, open ones keep theirs.
+ * On failure the old pair stays in use. Returns 0 (also without TLS) or
+ * -errno, logged.
+ */
+int http_server_reload_tls(struct http_server *h);
 
 /* The metrics listener's port, or 0 without one. */
 int http_server_metrics_port(const struct http_server *h);

@@ -4,7 +4,9 @@ to stop a broadcast. Every packet goes to 127.0.0.1.
 """
 import os
 import re
+import signal
 import socket
+import ssl
 import subprocess
 import threading
 import time
@@ -13,7 +15,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-from harness import Server, Workdir, main, wait_for
+from harness import POCALERT, Server, Workdir, main, wait_for
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
@@ -204,6 +206,97 @@ class Listener(unittest.TestCase):
         self.assertIsNotNone(closed, "the slow client was never cut off")
         self.assertLess(closed, 5)
         self.assertEqual(healthz(self.w.port), 200)
+
+
+def make_certificate(dirpath, name, cn):
+    """A self-signed certificate for 127.0.0.1, made with the openssl CLI;
+    returns the paths of the certificate and its key."""
+    cert = os.path.join(dirpath, name + ".pem")
+    key = os.path.join(dirpath, name + ".key")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1",
+                    "-subj", "/CN=" + cn, "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", key, "-out", cert],
+                   check=True, capture_output=True, timeout=60)
+    return cert, key
+
+
+class ListenerTLS(unittest.TestCase):
+    """The listener speaking TLS itself, for a deployment with no proxy."""
+
+    def setUp(self):
+        self.w = Workdir(self)
+
+    def start(self):
+        """Like Workdir.start_daemon(), but the daemon speaks TLS, so its
+        readiness is asked over https."""
+        w = self.w
+        w._config(0)
+        w.daemon_log = open(os.path.join(w.path, "daemon.log"), "ab")
+        w.daemon = subprocess.Popen([POCALERT, "--config", w.config, "serve"],
+                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                    cwd=w.path)
+        listening = {}
+        ready = threading.Event()
+        w.pump = threading.Thread(target=w._pump, args=(w.daemon.stdout, listening, ready),
+                                  daemon=True)
+        w.pump.start()
+        if not ready.wait(30) or "port" not in listening:
+            raise AssertionError("pocalert serve did not start:\n" + w.log())
+        w.port = listening["port"]
+
+    def get(self, cafile, path="/healthz"):
+        ctx = ssl.create_default_context(cafile=cafile)
+        with urllib.request.urlopen("https://127.0.0.1:%d%s" % (self.w.port, path),
+                                    context=ctx, timeout=10) as r:
+            return r.status, r.read()
+
+    def peer_subject(self):
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        with socket.create_connection(("127.0.0.1", self.w.port), timeout=10) as s:
+            with ctx.wrap_socket(s) as t:
+                der = t.getpeercert(binary_form=True)
+        return ssl.DER_cert_to_PEM_cert(der)
+
+    def test_tls_served_and_reloaded_on_sighup(self):
+        cert, key = make_certificate(self.w.path, "one", "pocalert-one")
+        self.w.write_config('tls_certificate = "one.pem"\ntls_key = "one.key"\n')
+        self.start()
+        self.assertEqual(self.get(cert), (200, b"ok\n"))
+        # Plain HTTP on the TLS port gets no answer.
+        with self.assertRaises(Exception):
+            healthz(self.w.port, timeout=3)
+        # An API call over TLS, with the operator's token.
+        ctx = ssl.create_default_context(cafile=cert)
+        req = urllib.request.Request("https://127.0.0.1:%d/api/v1/alerts" % self.w.port,
+                                     headers={"Authorization": "Bearer test-operator-token"})
+        with urllib.request.urlopen(req, context=ctx, timeout=10) as r:
+            self.assertEqual(r.status, 200)
+
+        # The certificate is renewed in place; SIGHUP reads it again.
+        with open(cert) as f:
+            first = f.read()
+        two_cert, two_key = make_certificate(self.w.path, "two", "pocalert-two")
+        os.replace(two_cert, cert)
+        os.replace(two_key, key)
+        self.w.daemon.send_signal(signal.SIGHUP)
+        wait_for(lambda: self.peer_subject() != first, 10, what="the new certificate")
+        self.assertEqual(self.get(cert), (200, b"ok\n"))
+        with self.assertRaises(urllib.error.URLError):
+            ctx = ssl.create_default_context(cadata=first)
+            urllib.request.urlopen("https://127.0.0.1:%d/healthz" % self.w.port,
+                                   context=ctx, timeout=10)
+
+        # A broken pair on reload keeps the one loaded before.
+        with open(key, "w") as f:
+            f.write("not a key\n")
+        self.w.daemon.send_signal(signal.SIGHUP)
+        wait_for(lambda: "keeping the certificate loaded before" in self.w.log(), 10,
+                 what="the reload to fail")
+        self.assertEqual(self.get(cert), (200, b"ok\n"))
+        self.assertEqual(self.w.stop_daemon(), 0)
 
 
 if __name__ == "__main__":
