@@ -54,6 +54,8 @@
  * requests beyond that wait in the client's own socket buffer.
  */
 #define HTTP_READ_AHEAD (HTTP_MAX_BODY + 4 * HTTP_MAX_HEADERS)
+/* Connections at most when the operator sets no cap of their own. */
+#define HTTP_DEFAULT_CONNECTIONS 4096
 /* The fewest connections a descriptor limit leaves us. */
 #define HTTP_MIN_CONNECTIONS 16
 /* Prometheus and a person's curl, no more. */
@@ -608,20 +610,23 @@ void http_options_default(struct http_options *o, const char *listen)
 /*
  * The connections we may hold: what the descriptor limit leaves once
  * the reserve for everything else (sends, the database, the log) is set
- * aside, and no more than the operator's own cap.
+ * aside, and no more than the operator's cap, or HTTP_DEFAULT_CONNECTIONS
+ * without one: each may hold a request's worth of memory.
  */
 static int http_max_connections(const struct http_options *o)
 {
 	struct rlimit rl;
 	long n = 1024;
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
-		n = rl.rlim_cur > INT_MAX ? INT_MAX : (long)rl.rlim_cur;
-	else if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
-		n = INT_MAX;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
+		n = rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > INT_MAX
+			    ? INT_MAX
+			    : (long)rl.rlim_cur;
 	n -= o->fd_reserve;
 	if (o->max_connections > 0 && o->max_connections < n)
 		n = o->max_connections;
+	else if (o->max_connections == 0 && n > HTTP_DEFAULT_CONNECTIONS)
+		n = HTTP_DEFAULT_CONNECTIONS;
 	return n < HTTP_MIN_CONNECTIONS ? HTTP_MIN_CONNECTIONS : (int)n;
 }
 

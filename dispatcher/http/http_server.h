@@ -18,7 +18,7 @@ struct http_server;
 struct http_options {
 	const char *listen;  /* "HOST:PORT"; port 0 picks a free one */
 	int max_connections; /* open at most; 0: as the descriptor limit
-				less fd_reserve allows */
+				less fd_reserve allows, 4096 at most */
 	int max_per_address; /* per client address; 0: no cap */
 	int fd_reserve;	     /* descriptors kept for sends and files */
 	int request_timeout; /* seconds to send a whole request */
