@@ -21,6 +21,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include <cmocka.h>
@@ -466,6 +467,69 @@ static void test_wrong_tokens_logged_once_a_second(void **state)
 	assert_in_range(lines, 1, 2);
 }
 
+/* Descriptors this process has open. */
+static int open_fds(void)
+{
+	int n = 0;
+
+	for (int fd = 0; fd < 4096; fd++)
+		if (fcntl(fd, F_GETFD) >= 0)
+			n++;
+	return n;
+}
+
+/*
+ * accept() with no descriptor left: the listener rests and logs once,
+ * instead of being woken for the same connection in a loop; once
+ * descriptors are back, the waiting clients are served.
+ */
+static void test_accept_out_of_descriptors(void **state)
+{
+	struct fixture *f = *state;
+	char path[] = "/tmp/test-http-server-log.XXXXXX";
+	int logfd = mkstemp(path), saved = dup(2), lines = 0, fd[3];
+	struct rlimit old, low;
+	struct buf out = {0};
+	char text[16384] = "";
+	ssize_t n;
+
+	assert_true(logfd >= 0 && saved >= 0);
+	for (int i = 0; i < 3; i++)
+		fd[i] = dial(f);
+	fflush(stderr);
+	dup2(logfd, 2);
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+	low = old;
+	/* Not one more descriptor: every accept() fails with EMFILE. */
+	low.rlim_cur = (rlim_t)(open_fds() + 3) > old.rlim_cur
+			       ? old.rlim_cur
+			       : (rlim_t)open_fds();
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+	turn(f, 1500);
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	n = pread(logfd, text, sizeof(text) - 1, 0);
+	close(logfd);
+	unlink(path);
+	assert_true(n > 0);
+	for (const char *p = text; (p = strstr(p, "accept() failed")); p++)
+		lines++;
+	/* 1.5 s of a full table: a line a second, not one a wake-up. */
+	assert_in_range(lines, 1, 4);
+	assert_non_null(strstr(text, "Too many open files"));
+	/* libevent's own line, once per wake-up, never comes. */
+	assert_null(strstr(text, "Error from accept() call"));
+	/* Descriptors are back: the clients that waited are served. */
+	exchange(f, fd[2], "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", 1000,
+		 &out);
+	assert_non_null(strstr(out.data, "HTTP/1.1 200 "));
+	buf_free(&out);
+	for (int i = 0; i < 3; i++)
+		close(fd[i]);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -478,6 +542,7 @@ int main(void)
 		T(test_request_deadline),
 		T(test_metrics_listener_and_token),
 		T(test_wrong_tokens_logged_once_a_second),
+		T(test_accept_out_of_descriptors),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
