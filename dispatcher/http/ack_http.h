@@ -1,7 +1,9 @@
 /*
  * The reply links over HTTP: GET /ack/{token} shows the alert and a form,
  * POST /ack/{token} records the recipient's answer and replies once the
- * engine says it is on disk. In front of both, a per-address rate limit.
+ * engine says it is on disk. In front of both, a rate limit with two
+ * budgets: each link's own, and one per client address for unknown
+ * tokens, so that junk never locks a recipient out.
  * The pages themselves are ack_page.c's; this file is the protocol:
  * token checks, form parsing and validation, status codes, headers, and
  * the deferred reply of a POST.

@@ -8,6 +8,12 @@
  * a handler that defers its answer until the disk has it; evhttp itself
  * answers what never reaches us (malformed requests 400, bodies over the
  * limit 413).
+ *
+ * The listener is public, so before routing it defends itself: the
+ * connections are counted and bounded by http_conn.c, framing two parsers
+ * could read differently is refused, and the client's address is read
+ * through trusted proxies (client_addr.c). At the end of the file: the
+ * setting up, the metrics listener and the TLS context.
  */
 #include <assert.h>
 #include <errno.h>

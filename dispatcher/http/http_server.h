@@ -1,7 +1,9 @@
 /*
  * The engine's HTTP listener (evhttp): routes /api/v1/..., /metrics,
- * /healthz, and later /ack/... and /hooks/.... Every request path ends in
- * exactly one evhttp_send_reply() or evhttp_send_error().
+ * /healthz, /ack/... and later /hooks/.... Every request path ends in
+ * exactly one evhttp_send_reply() or evhttp_send_error(). It faces the
+ * public: connections are bounded (http_conn.h), it may speak TLS itself,
+ * and /metrics may have a listener of its own.
  */
 #ifndef POCALERT_HTTP_SERVER_H
 #define POCALERT_HTTP_SERVER_H
