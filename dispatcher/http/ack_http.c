@@ -1,7 +1,7 @@
 /*
  * The reply links over HTTP: see ack_http.h. In order: the state (rate
  * limiter, answers waiting for the disk), the small pieces every request
- * needs (token check, peer, user agent, headers, pages), the form parser
+ * needs (token check, user agent, headers, pages), the form parser
  * and its validation, GET, POST with its deferred reply, and the entry
  * point.
  *
