@@ -181,6 +181,28 @@ class Listener(unittest.TestCase):
         # The proxy's word names the client, not the proxy.
         self.assertIn(source, json.dumps(acks, ensure_ascii=False))
 
+    def test_metrics_need_a_token_or_their_own_listener(self):
+        """/metrics tells an outsider an alert is going out: on the public
+        listener it wants a token (Prometheus's own, here), and without one
+        it is served on a loopback listener of its own."""
+        import hashlib
+        digest = hashlib.sha256(b"prometheus-token").hexdigest()
+        self.start('metrics_listen = "127.0.0.1:0"\nmetrics_token_sha256 = "%s"\n' % digest)
+        self.assertEqual(self.w.api("GET", "/metrics", token=None)[0], 401)
+        code, text = self.w.api("GET", "/metrics", token="prometheus-token")
+        self.assertEqual(code, 200)
+        self.assertIn("pocalert_", text)
+        # That token opens nothing else.
+        self.assertEqual(self.w.api("GET", "/api/v1/alerts", token="prometheus-token")[0], 401)
+        m = re.search(r"metrics on 127\.0\.0\.1:0 \(port (\d+)\)", self.w.log())
+        self.assertIsNotNone(m, self.w.log())
+        with urllib.request.urlopen("http://127.0.0.1:%s/metrics" % m.group(1), timeout=10) as r:
+            self.assertEqual(r.status, 200)
+            self.assertIn(b"pocalert_", r.read())
+        with self.assertRaises(urllib.error.HTTPError) as e:
+            urllib.request.urlopen("http://127.0.0.1:%s/api/v1/alerts" % m.group(1), timeout=10)
+        self.assertEqual(e.exception.code, 404)
+
     def test_slowloris_is_cut_at_the_request_deadline(self):
         """A client that sends one header line every second never finishes
         its request: the connection is closed at the deadline."""
