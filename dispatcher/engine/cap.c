@@ -18,6 +18,7 @@
 #include <libxml/tree.h>
 
 #include "common/buf.h"
+#include "common/crypto.h"
 #include "common/tlp.h"
 #include "dispatcher/engine/cap.h"
 
@@ -836,6 +837,26 @@ static void cap_field_path(const struct cap_alert *a, const char *field,
 		snprintf(out, len, "/alert");
 }
 
+void cap_alert_id(const struct cap_alert *a, char out[CAP_ID_LEN + 1])
+{
+	uint8_t sum[SHA256_LEN];
+	char hex[17];
+	struct buf key = {0};
+
+	/* Newlines cannot occur in a valid sent; they keep fields apart. */
+	if (buf_printf(&key, "%s\n%s\n%s", a->sender, a->identifier, a->sent) <
+	    0) {
+		/* Out of memory: hash what there is, still deterministic. */
+		crypto_sha256(a->identifier, strlen(a->identifier), sum);
+	} else {
+		crypto_sha256(key.data, key.len, sum);
+	}
+	buf_free(&key);
+	crypto_hex(sum, 8, hex);
+	snprintf(out, CAP_ID_LEN + 1, "%.4s%.2s%.2s-%s", a->sent, a->sent + 5,
+		 a->sent + 8, hex);
+}
+
 /* The path as the error's field, cut to fit: the message has it whole. */
 static void cap_set_field(struct alert_error *err, const char *path)
 {
@@ -874,7 +895,16 @@ int cap_alert_input(const char *xml, size_t len, struct alert_input *ret,
 		goto out;
 	}
 	r = alert_input_from_json(text, strlen(text), ret, &aerr);
-	if (r == -EINVAL) {
+	if (r == 0) {
+		char id[CAP_ID_LEN + 1];
+
+		cap_alert_id(&a, id);
+		ret->id = strdup(id);
+		if (ret->id == NULL) {
+			alert_input_free(ret);
+			r = -ENOMEM;
+		}
+	} else if (r == -EINVAL) {
 		cap_field_path(&a, aerr.field, path, sizeof(path));
 		alert_error_set(err, aerr.http_status ? aerr.http_status : 400,
 				"", "%s: %s", path, aerr.message);

@@ -17,6 +17,7 @@
 #include "dispatcher/engine/alert.h"
 
 #define CAP_NS "urn:oasis:names:tc:emergency:cap:1.2"
+#define CAP_ID_LEN 25		    /* YYYYMMDD-XXXXXXXXXXXXXXXX */
 #define CAP_MAX_BYTES (1024 * 1024) /* a CAP message larger is refused */
 
 /* One <info> block: what pocalert reads of it. Strings owned, or NULL. */
@@ -74,11 +75,19 @@ int cap_to_request(const struct cap_alert *a, json_t **ret,
 		   struct cap_error *err);
 
 /*
+ * The alert id a CAP message always maps to: the day of its `sent` as
+ * written, and 16 hex digits of SHA-256 over sender, identifier and sent
+ * ("20250601-" + 16), so that the same message posted twice names the
+ * same alert and the API can answer with it instead of sending again.
+ */
+void cap_alert_id(const struct cap_alert *a, char out[CAP_ID_LEN + 1]);
+
+/*
  * The whole intake of a CAP body: cap_parse, cap_to_request, then the
  * operator API's own checks (alert_input_from_json) with their field
  * named back as the element it came from. Returns 0 and fills *ret
- * (alert_input_free()), or -EINVAL with *err (http_status 400, field
- * holding the element path).
+ * (alert_input_free()) with ret->id from cap_alert_id(), or -EINVAL with
+ * *err (http_status 400, field holding the element path).
  */
 int cap_alert_input(const char *xml, size_t len, struct alert_input *ret,
 		    struct alert_error *err);

@@ -218,7 +218,10 @@ int engine_accept(struct engine *e, const struct alert_input *in,
 	r = planner_expand(&e->dir, in->targets, in->n_targets, &pl, err);
 	if (r < 0)
 		return r;
-	if (new_alert_id(id, sizeof(id)) < 0) {
+	if (in->id != NULL && strlen(in->id) < sizeof(id)) {
+		/* CAP intake's id, stable for one message (cap.h). */
+		strcpy(id, in->id);
+	} else if (new_alert_id(id, sizeof(id)) < 0) {
 		r = -EIO;
 		goto out;
 	}

@@ -603,6 +603,36 @@ static void test_targets_parameter(void **state)
 	free(doc2);
 }
 
+/* One message, one id; any of sender, identifier, sent changes it. */
+static void test_alert_id(void **state)
+{
+	struct alert_input in = {0}, again = {0};
+	struct alert_error err = {0};
+	static const char *const edits[][2] = {
+		{"NISC-2026-0042", "NISC-2026-0043"},
+		{"alert@nisc.example.jp", "alert@other.example.jp"},
+		{"<sent>2026-11-29T09:00:00+09:00",
+		 "<sent>2026-11-29T09:00:01+09:00"},
+	};
+
+	(void)state;
+	assert_int_equal(cap_alert_input(full_doc, strlen(full_doc), &in, &err),
+			 0);
+	assert_int_equal(
+		cap_alert_input(full_doc, strlen(full_doc), &again, &err), 0);
+	assert_non_null(in.id);
+	assert_int_equal(strlen(in.id), CAP_ID_LEN);
+	assert_memory_equal(in.id, "20261129-", 9);
+	assert_string_equal(in.id, again.id);
+	alert_input_free(&again);
+	for (size_t i = 0; i < sizeof(edits) / sizeof(edits[0]); i++) {
+		expect_mapped(edits[i][0], edits[i][1], &again);
+		assert_string_not_equal(in.id, again.id);
+		alert_input_free(&again);
+	}
+	alert_input_free(&in);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -616,6 +646,7 @@ int main(void)
 		cmocka_unit_test(test_mapping),
 		cmocka_unit_test(test_mapping_rules),
 		cmocka_unit_test(test_targets_parameter),
+		cmocka_unit_test(test_alert_id),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
