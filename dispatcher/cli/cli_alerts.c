@@ -694,6 +694,15 @@ static int send_cap(const char *config, const struct send_args *a)
 		status = print_json(r.json);
 	} else if (jstr(r.json, "id", NULL) != NULL) {
 		printf("%s\n", jstr(r.json, "id", NULL));
+	} else if (json_is_array(json_object_get(r.json, "cancelled"))) {
+		/* A CAP Cancel: what it cancelled, and what had already ended. */
+		size_t i;
+		json_t *v;
+
+		json_array_foreach(json_object_get(r.json, "cancelled"), i, v)
+			printf("cancelled %s\n", json_string_value(v));
+		json_array_foreach(json_object_get(r.json, "finished"), i, v)
+			printf("finished %s\n", json_string_value(v));
 	} else {
 		fprintf(stderr, "pocalert send: the API accepted the alert but "
 				"sent no id\n");

@@ -705,6 +705,69 @@ static int cap_body_add(struct buf *b, const char *label, const char *text)
 	return buf_puts(b, text) < 0 ? -ENOMEM : 0;
 }
 
+int cap_status_usable(const struct cap_alert *a, struct cap_error *err)
+{
+	if (strcmp(a->status, "Actual") == 0 ||
+	    strcmp(a->status, "Exercise") == 0)
+		return 0;
+	return cap_err(err, "/alert/status",
+		       "%s is refused: pocalert sends Actual alerts and "
+		       "Exercise drills only (%s)",
+		       a->status,
+		       strcmp(a->status, "Test") == 0
+			       ? "a Test is to be discarded"
+		       : strcmp(a->status, "System") == 0
+			       ? "System messages are for the network, not "
+				 "for people"
+			       : "a Draft is not to be acted on");
+}
+
+int cap_reference_ids(const struct cap_alert *a, char ids[][CAP_ID_LEN + 1],
+		      size_t *n, struct cap_error *err)
+{
+	const char *p = a->references ? a->references : "";
+	size_t k = 0;
+
+	while (*p) {
+		struct cap_alert ref = {0};
+		char *triple, *c1, *c2;
+		size_t len;
+
+		p += strspn(p, " \t\r\n");
+		len = strcspn(p, " \t\r\n");
+		if (len == 0)
+			break;
+		if (k == CAP_REFS_MAX)
+			return cap_err(err, "/alert/references",
+				       "names more than %d messages",
+				       CAP_REFS_MAX);
+		triple = strndup(p, len);
+		if (triple == NULL)
+			return -ENOMEM;
+		p += len;
+		c1 = strchr(triple, ',');
+		c2 = c1 ? strchr(c1 + 1, ',') : NULL;
+		if (c2 == NULL || strchr(c2 + 1, ',') != NULL || c1 == triple ||
+		    c2 == c1 + 1 || !cap_time_valid(c2 + 1)) {
+			cap_err(err, "/alert/references",
+				"\"%.64s\" is not sender,identifier,sent",
+				triple);
+			free(triple);
+			return -EINVAL;
+		}
+		*c1 = *c2 = '\0';
+		ref.sender = triple;
+		ref.identifier = c1 + 1;
+		ref.sent = c2 + 1;
+		cap_alert_id(&ref, ids[k++]);
+		free(triple);
+	}
+	if (k == 0)
+		return cap_err(err, "/alert/references", "names no message");
+	*n = k;
+	return 0;
+}
+
 int cap_to_request(const struct cap_alert *a, json_t **ret,
 		   struct cap_error *err)
 {
@@ -723,21 +786,10 @@ int cap_to_request(const struct cap_alert *a, json_t **ret,
 			       "%s is not a new alert; pocalert takes Alert "
 			       "here",
 			       a->msg_type);
-	if (strcmp(a->status, "Actual") == 0)
-		drill = false;
-	else if (strcmp(a->status, "Exercise") == 0)
-		drill = true;
-	else
-		return cap_err(err, "/alert/status",
-			       "%s is refused: pocalert sends Actual alerts "
-			       "and Exercise drills only (%s)",
-			       a->status,
-			       strcmp(a->status, "Test") == 0
-				       ? "a Test is to be discarded"
-			       : strcmp(a->status, "System") == 0
-				       ? "System messages are for the "
-					 "network, not for people"
-				       : "a Draft is not to be acted on");
+	r = cap_status_usable(a, err);
+	if (r < 0)
+		return r;
+	drill = strcmp(a->status, "Exercise") == 0;
 	if (a->restriction != NULL) {
 		if (cap_restriction_tlp(a->restriction, &tlp) < 0 &&
 		    strcmp(a->scope, "Public") != 0)
@@ -868,22 +920,19 @@ static void cap_set_field(struct alert_error *err, const char *path)
 	err->field[n] = '\0';
 }
 
-int cap_alert_input(const char *xml, size_t len, struct alert_input *ret,
-		    struct alert_error *err)
+int cap_to_input(const struct cap_alert *a, struct alert_input *ret,
+		 struct alert_error *err)
 {
-	struct cap_alert a = {0};
 	struct cap_error cerr = {0};
 	struct alert_error aerr = {0};
 	json_t *req = NULL;
 	char *text = NULL, path[128];
 	int r;
 
-	r = cap_parse(xml, len, &a, &cerr);
-	if (r == 0)
-		r = cap_to_request(&a, &req, &cerr);
+	r = cap_to_request(a, &req, &cerr);
 	if (r == -EINVAL) {
-		alert_error_set(err, 400, "", "%s%s%s", cerr.path,
-				cerr.path[0] ? ": " : "", cerr.message);
+		alert_error_set(err, 400, "", "%s: %s", cerr.path,
+				cerr.message);
 		cap_set_field(err, cerr.path);
 		goto out;
 	}
@@ -898,14 +947,14 @@ int cap_alert_input(const char *xml, size_t len, struct alert_input *ret,
 	if (r == 0) {
 		char id[CAP_ID_LEN + 1];
 
-		cap_alert_id(&a, id);
+		cap_alert_id(a, id);
 		ret->id = strdup(id);
 		if (ret->id == NULL) {
 			alert_input_free(ret);
 			r = -ENOMEM;
 		}
 	} else if (r == -EINVAL) {
-		cap_field_path(&a, aerr.field, path, sizeof(path));
+		cap_field_path(a, aerr.field, path, sizeof(path));
 		alert_error_set(err, aerr.http_status ? aerr.http_status : 400,
 				"", "%s: %s", path, aerr.message);
 		cap_set_field(err, path);
@@ -913,6 +962,23 @@ int cap_alert_input(const char *xml, size_t len, struct alert_input *ret,
 out:
 	free(text);
 	json_decref(req);
+	return r;
+}
+
+int cap_alert_input(const char *xml, size_t len, struct alert_input *ret,
+		    struct alert_error *err)
+{
+	struct cap_alert a = {0};
+	struct cap_error cerr = {0};
+	int r = cap_parse(xml, len, &a, &cerr);
+
+	if (r == -EINVAL) {
+		alert_error_set(err, 400, "", "%s%s%s", cerr.path,
+				cerr.path[0] ? ": " : "", cerr.message);
+		cap_set_field(err, cerr.path);
+	}
+	if (r == 0)
+		r = cap_to_input(&a, ret, err);
 	cap_alert_free(&a);
 	return r;
 }

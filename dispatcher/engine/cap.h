@@ -82,12 +82,38 @@ int cap_to_request(const struct cap_alert *a, json_t **ret,
  */
 void cap_alert_id(const struct cap_alert *a, char out[CAP_ID_LEN + 1]);
 
+#define CAP_REFS_MAX 16 /* references read from one message */
+
 /*
- * The whole intake of a CAP body: cap_parse, cap_to_request, then the
- * operator API's own checks (alert_input_from_json) with their field
- * named back as the element it came from. Returns 0 and fills *ret
- * (alert_input_free()) with ret->id from cap_alert_id(), or -EINVAL with
- * *err (http_status 400, field holding the element path).
+ * The alert ids of the messages a's <references> names ("sender,
+ * identifier,sent" separated by spaces), as cap_alert_id() made them:
+ * how an Update or Cancel finds the alert its first report became.
+ * Fills ids with *n of them. Returns 0, or -EINVAL with *err when a
+ * reference is malformed, there is none, or more than CAP_REFS_MAX.
+ */
+int cap_reference_ids(const struct cap_alert *a, char ids[][CAP_ID_LEN + 1],
+		      size_t *n, struct cap_error *err);
+
+/*
+ * Checks what pocalert takes of status for any msgType: Actual, or
+ * Exercise (a drill); 0, or -EINVAL with *err saying why the others are
+ * refused.
+ */
+int cap_status_usable(const struct cap_alert *a, struct cap_error *err);
+
+/*
+ * cap_to_request, then the operator API's own checks
+ * (alert_input_from_json) with their field named back as the element it
+ * came from. Returns 0 and fills *ret (alert_input_free()) with ret->id
+ * from cap_alert_id(), or -EINVAL with *err (http_status 400, the
+ * message starting with the element's path, field holding as much of
+ * the path as fits).
+ */
+int cap_to_input(const struct cap_alert *a, struct alert_input *ret,
+		 struct alert_error *err);
+
+/*
+ * The whole intake of a CAP Alert body: cap_parse, then cap_to_input.
  */
 int cap_alert_input(const char *xml, size_t len, struct alert_input *ret,
 		    struct alert_error *err);

@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
@@ -18,7 +17,6 @@
 
 #include "common/log.h"
 #include "dispatcher/engine/alert.h"
-#include "dispatcher/engine/cap.h"
 #include "dispatcher/http/api.h"
 #include "dispatcher/engine/engine.h"
 #include "dispatcher/view/status.h"
@@ -78,77 +76,6 @@ void api_reply_text(struct api_reply *out, int status, const char *type,
 		out->status = 500;
 }
 
-/* True when the body is CAP XML: Content-Type application/cap+xml. */
-static bool api_is_cap(struct api_request *r)
-{
-	const char *ct = evhttp_find_header(
-		evhttp_request_get_input_headers(r->req), "Content-Type");
-	size_t n = strlen("application/cap+xml");
-
-	return ct != NULL && strncasecmp(ct, "application/cap+xml", n) == 0 &&
-	       (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
-}
-
-/*
- * POST /api/v1/alerts with a CAP 1.2 message (cap.h). Its id comes from
- * the message itself, so a message posted again finds the alert it made
- * the first time: 200 with that id, and nothing is sent twice.
- */
-static void api_alert_create_cap(struct api_request *r, struct api_reply *out)
-{
-	struct alert_input in = {0};
-	struct alert_error err = {0};
-	char *id = NULL, location[512];
-	int rc, notfound = 0;
-	json_t *existing;
-
-	rc = cap_alert_input(r->body, r->body_len, &in, &err);
-	if (rc < 0) {
-		if (rc == -EINVAL)
-			api_reply_error(out, err.http_status, err.field, "%s",
-					err.message);
-		else
-			api_reply_error(out, 500, NULL, "out of memory");
-		return;
-	}
-	snprintf(location, sizeof(location), "/api/v1/alerts/%s", in.id);
-	engine_flush(r->engine);
-	existing = status_alert(engine_store(r->engine), in.id, &notfound);
-	if (existing != NULL) {
-		json_decref(existing);
-		evhttp_add_header(evhttp_request_get_output_headers(r->req),
-				  "Location", location);
-		api_reply_json(
-			out, 200,
-			json_pack("{ss sb}", "id", in.id, "duplicate", 1));
-		goto out;
-	}
-	if (!notfound) {
-		api_reply_error(out, 500, NULL, "cannot read the alerts");
-		goto out;
-	}
-	rc = engine_accept(r->engine, &in, r->operator_name, &id, &err);
-	if (rc == 0) {
-		evhttp_add_header(evhttp_request_get_output_headers(r->req),
-				  "Location", location);
-		api_reply_json(out, 201, json_pack("{ss}", "id", id));
-	} else if (rc == -EINVAL) {
-		/* The planner's words (an unknown organisation) name our field. */
-		api_reply_error(out, err.http_status ? err.http_status : 400,
-				err.field, "%s",
-				err.message[0] ? err.message : "invalid alert");
-	} else {
-		log_warnx("api: a CAP alert from %s was not accepted: %s",
-			  r->operator_name, strerror(-rc));
-		api_reply_error(out, 500, NULL,
-				"the alert could not be stored; it was not "
-				"sent");
-	}
-out:
-	free(id);
-	alert_input_free(&in);
-}
-
 void api_alert_create(struct api_request *r, struct api_reply *out)
 {
 	struct alert_input in = {0};
@@ -162,7 +89,7 @@ void api_alert_create(struct api_request *r, struct api_reply *out)
 				"alerts");
 		return;
 	}
-	if (api_is_cap(r)) {
+	if (api_request_is_cap(r)) {
 		api_alert_create_cap(r, out);
 		return;
 	}

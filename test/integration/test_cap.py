@@ -11,7 +11,7 @@ import unittest
 import urllib.error
 import urllib.request
 
-from harness import TOKEN, Workdir, main
+from harness import TOKEN, Workdir, main, wait_for
 
 SHARED_CAP = os.path.join(os.environ["POCALERT_SOURCE_ROOT"], "..", "shared",
                           "domain", "cap")
@@ -70,6 +70,20 @@ CAP = """<?xml version="1.0" encoding="UTF-8"?>
     <headline>金融・水道への攻撃</headline>
     <description>詳細は追って連絡します。</description>
   </info>
+</alert>
+"""
+
+
+CANCEL = """<?xml version="1.0" encoding="UTF-8"?>
+<alert xmlns="urn:oasis:names:tc:emergency:cap:1.2">
+  <identifier>UP-2026-0001-C</identifier>
+  <sender>alert@upstream.example.jp</sender>
+  <sent>2026-11-29T09:30:00+09:00</sent>
+  <status>Actual</status>
+  <msgType>Cancel</msgType>
+  <scope>Restricted</scope>
+  <restriction>TLP:AMBER</restriction>
+  <references>%s</references>
 </alert>
 """
 
@@ -174,6 +188,41 @@ class CapIntake(unittest.TestCase):
             self.assertNotIn("SECRET", json.dumps(reply))
         self.assertEqual(self.alert_count(), 0)
 
+    def test_cancel_by_cap_reaches_everyone_the_alert_reached(self):
+        code, reply = self.post_cap(cap())
+        self.assertEqual(code, 201, reply)
+        aid = reply["id"]
+        self.w.wait_settled(aid)
+        reached = sorted(l["address"] for l in self.sent_lines())
+        self.assertEqual(len(reached), 2)
+        cancel = CANCEL % "alert@upstream.example.jp,UP-2026-0001,2026-11-29T09:00:00+09:00"
+        code, reply = self.post_cap(cancel)
+        self.assertEqual(code, 200, reply)
+        self.assertEqual(reply["cancelled"], [aid])
+        self.assertEqual(self.w.status(aid)["state"], "cancelled")
+        def notices():
+            n = [l for l in self.sent_lines() if l.get("kind") == "cancel"]
+            return n if len(n) == 2 else None
+        n = wait_for(notices, 30, 0.05, "two cancellation notices")
+        self.assertEqual(sorted(l["address"] for l in n), reached)
+        # The same Cancel again: finished, nothing more sent.
+        code, reply = self.post_cap(cancel)
+        self.assertEqual(code, 200, reply)
+        self.assertEqual(reply["finished"], [aid])
+        self.assertEqual(len([l for l in self.sent_lines()
+                              if l.get("kind") == "cancel"]), 2)
+        # A Cancel of a message that never came: 404, by path.
+        code, reply = self.post_cap(CANCEL % "x@y,NOPE,2026-11-29T09:00:00+09:00")
+        self.assertEqual(code, 404, reply)
+        self.assertEqual(reply["field"], "/alert/references")
+        # A malformed reference, and an Update: 400.
+        code, reply = self.post_cap(CANCEL % "only-two,parts")
+        self.assertEqual(code, 400, reply)
+        self.assertEqual(reply["field"], "/alert/references")
+        code, reply = self.post_cap(CANCEL.replace("Cancel", "Update") % "x@y,N,2026-11-29T09:00:00+09:00")
+        self.assertEqual(code, 400, reply)
+        self.assertEqual(reply["field"], "/alert/msgType")
+
     def test_cli_send_cap(self):
         good = self.w.file("good.xml", cap(status="Exercise"))
         p = self.w.run("send", "--cap", good, check=0)
@@ -188,6 +237,12 @@ class CapIntake(unittest.TestCase):
         p = self.w.run("send", "--cap", bad, check=2)
         self.assertIn("/alert/info[1]/severity: \"Bad\" is not one of",
                       p.stderr)
+        # A Cancel through the CLI names what it cancelled.
+        cancel = self.w.file("cancel.xml", CANCEL.replace(
+            "<status>Actual", "<status>Exercise") % (
+            "alert@upstream.example.jp,UP-2026-0001,2026-11-29T09:00:00+09:00"))
+        p = self.w.run("send", "--cap", cancel, check=0)
+        self.assertEqual(p.stdout, "cancelled %s\n" % aid)
         # --cap takes the whole alert.
         p = self.w.run("send", "--cap", good, "--tlp", "RED", check=2)
         self.assertIn("--cap", p.stderr)
