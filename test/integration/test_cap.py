@@ -11,7 +11,8 @@ import unittest
 import urllib.error
 import urllib.request
 
-from harness import TOKEN, Workdir, main, wait_for
+from harness import TOKEN, Server, Workdir, main, wait_for
+from test_dispatch import Mailbox, channels, org_block
 
 SHARED_CAP = os.path.join(os.environ["POCALERT_SOURCE_ROOT"], "..", "shared",
                           "domain", "cap")
@@ -247,6 +248,46 @@ class CapIntake(unittest.TestCase):
         p = self.w.run("send", "--cap", good, "--tlp", "RED", check=2)
         self.assertIn("--cap", p.stderr)
         self.assertEqual(self.alert_count(), 1)
+
+
+class CapThreads(unittest.TestCase):
+    """A cancellation by CAP reaches each address in the thread of the first
+    report it got: In-Reply-To and References name that mail's Message-ID,
+    as Python's email parser reads them."""
+
+    def test_cancel_notice_threads_under_the_first_report(self):
+        w = Workdir(self)
+        maildir = os.path.join(w.path, "Maildir")
+        smtp = Server("smtp_server.py", "--maildir", maildir, "--port", "0")
+        self.addCleanup(smtp.stop)
+        mail = Mailbox(maildir)
+        w.write_config(channels(smtp.port))
+        orgs = org_block("bank-001", "第一銀行",
+                         [("mail", "desk@bank.example.jp", "RED")])
+        orgs += org_block("water-7", "第七水道",
+                          [("mail", "desk@water.example.jp", "RED")],
+                          sector="water")
+        w.run("contacts", "import", w.file("dir.conf", orgs), check=0)
+        w.start_daemon()
+        p = w.run("send", "--cap", w.file("a.xml", cap()), check=0)
+        aid = p.stdout.strip()
+        w.wait_settled(aid)
+        first = {m["X-Test-Envelope-To"].strip(): m["Message-ID"]
+                 for m in mail.messages()}
+        self.assertEqual(sorted(first), ["desk@bank.example.jp",
+                                         "desk@water.example.jp"])
+        cancel = w.file("c.xml", CANCEL % (
+            "alert@upstream.example.jp,UP-2026-0001,2026-11-29T09:00:00+09:00"))
+        w.run("send", "--cap", cancel, check=0)
+
+        def notices():
+            got = [m for m in mail.messages() if m["In-Reply-To"]]
+            return got if len(got) == 2 else None
+        for m in wait_for(notices, 30, 0.05, "two cancellation mails"):
+            to = m["X-Test-Envelope-To"].strip()
+            self.assertEqual(m["In-Reply-To"], first[to])
+            self.assertEqual(m["References"], first[to])
+            self.assertNotEqual(m["Message-ID"], first[to])
 
 
 if __name__ == "__main__":
