@@ -283,8 +283,8 @@ static void restart(struct fixture *f, int max_conns, int per_addr, int timeout)
 }
 
 /*
- * Over the cap per address, the oldest idle connection of that address
- * gives way to the new one: a flood of idle sockets cannot shut out a
+ * Over the cap per address, the oldest connection of that address that
+ * has sent nothing gives way to the new one: a flood of idle sockets cannot shut out a
  * client that wants an answer.
  */
 static void test_cap_per_address(void **state)
