@@ -2,6 +2,9 @@
  * UTF-8 checks: see utf8.h. Follows the well-formed byte sequences table
  * of Unicode 15, section 3.9.
  */
+#include <stdlib.h>
+#include <string.h>
+
 #include "common/utf8.h"
 
 bool utf8_valid(const char *str, size_t len, size_t *bad_offset)
@@ -75,4 +78,67 @@ bool utf8_has_control(const char *str, size_t len)
 			return true;
 	}
 	return false;
+}
+
+size_t utf8_prefix(const char *str, size_t len, size_t max)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t cut, lead, need;
+
+	if (len <= max)
+		return len;
+	/* Back up to the lead byte of the character that crosses max. */
+	cut = max;
+	lead = cut;
+	while (lead > 0 && (s[lead] & 0xC0) == 0x80)
+		lead--;
+	if ((s[lead] & 0xC0) == 0x80)
+		return 0;
+	/* A sequence that ends at or before cut fits whole. */
+	if (s[lead] < 0x80)
+		need = 1;
+	else if (s[lead] >= 0xF0)
+		need = 4;
+	else if (s[lead] >= 0xE0)
+		need = 3;
+	else
+		need = 2;
+	return lead + need <= cut ? lead + need : lead;
+}
+
+/* Length of the well-formed sequence at s[i], or 0 when there is none. */
+static size_t seq_len(const unsigned char *s, size_t i, size_t len)
+{
+	size_t bad;
+
+	for (size_t n = 1; n <= 4 && i + n <= len; n++)
+		if (utf8_valid((const char *)s + i, n, &bad))
+			return s[i] == 0 ? 0 : n;
+	return 0;
+}
+
+char *utf8_repair(const char *str, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	/* Each byte grows to at most the three bytes of U+FFFD. */
+	char *out = malloc(len * 3 + 1);
+	size_t o = 0;
+
+	if (out == NULL)
+		return NULL;
+	for (size_t i = 0; i < len;) {
+		size_t n = seq_len(s, i, len);
+
+		if (n == 0) {
+			memcpy(out + o, "\xEF\xBF\xBD", 3);
+			o += 3;
+			i++;
+		} else {
+			memcpy(out + o, s + i, n);
+			o += n;
+			i += n;
+		}
+	}
+	out[o] = '\0';
+	return out;
 }

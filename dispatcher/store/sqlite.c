@@ -195,6 +195,30 @@ static const char *const migrations[] = {
 	"  error TEXT NOT NULL,"
 	"  op TEXT NOT NULL" /* store_op_json() */
 	");",
+	/*
+	 * 5: the head of each alert's timeline (last seq and hash) kept in
+	 * the alert's row, so that verification notices when the newest
+	 * events are cut off, which the chain alone cannot show. A trigger
+	 * sets it in the same transaction as the event insert, so no path
+	 * that writes events can forget it. Existing alerts take their
+	 * current head. And a table of store-wide facts (the fingerprint
+	 * of the reply-link key).
+	 */
+	"ALTER TABLE alerts ADD COLUMN head_seq INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE alerts ADD COLUMN head_hash TEXT;"
+	"UPDATE alerts SET"
+	"  head_seq = COALESCE((SELECT max(seq) FROM events"
+	"    WHERE events.alert_id = alerts.id), 0),"
+	"  head_hash = (SELECT hash FROM events WHERE events.alert_id ="
+	"    alerts.id ORDER BY seq DESC LIMIT 1);"
+	"CREATE TRIGGER events_head AFTER INSERT ON events BEGIN"
+	"  UPDATE alerts SET head_seq = NEW.seq, head_hash = NEW.hash"
+	"    WHERE id = NEW.alert_id AND head_seq < NEW.seq;"
+	"END;"
+	"CREATE TABLE meta ("
+	"  key TEXT PRIMARY KEY,"
+	"  value TEXT NOT NULL"
+	");",
 };
 
 /* The handle behind a store of this backend. */
@@ -481,6 +505,10 @@ const struct store_backend store_backend_sqlite = {
 	.ack_lookup = sqlite_ack_lookup,
 	.timeline_head = sqlite_timeline_head,
 	.timeline_rows = sqlite_timeline_rows,
+	.timeline_anchor = sqlite_timeline_anchor,
+	.meta_get = sqlite_meta_get,
+	.meta_set = sqlite_meta_set,
+	.alert_count = sqlite_alert_count,
 	.status_alert = sqlite_status_alert,
 	.status_list = sqlite_status_list,
 	.dead_letters = sqlite_dead_letters,

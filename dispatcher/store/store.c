@@ -197,6 +197,27 @@ int store_timeline_rows(struct store *s, const char *alert_id,
 	return s->backend->timeline_rows(s, alert_id, fn, arg);
 }
 
+int store_timeline_anchor(struct store *s, const char *alert_id,
+			  int64_t *ret_seq, char ret_hash[65])
+{
+	return s->backend->timeline_anchor(s, alert_id, ret_seq, ret_hash);
+}
+
+int store_meta_get(struct store *s, const char *key, char *buf, size_t len)
+{
+	return s->backend->meta_get(s, key, buf, len);
+}
+
+int store_meta_set(struct store *s, const char *key, const char *value)
+{
+	return s->backend->meta_set(s, key, value);
+}
+
+int store_alert_count(struct store *s, int64_t *ret)
+{
+	return s->backend->alert_count(s, ret);
+}
+
 int store_status_alert(struct store *s, const char *id,
 		       int (*head)(void *arg,
 				   const struct store_status_alert *),

@@ -347,6 +347,26 @@ int store_timeline_rows(struct store *s, const char *alert_id,
 			int (*fn)(void *arg, const struct store_event_row *),
 			void *arg);
 
+/*
+ * The head of alert_id's timeline as recorded in the alert itself,
+ * updated in the same transaction as every event: its seq (0 before any
+ * event) and hash ("" before any). Rows missing after it show that the
+ * timeline was cut. Returns 0, -ENOENT for no such alert, or -EIO.
+ */
+int store_timeline_anchor(struct store *s, const char *alert_id,
+			  int64_t *ret_seq, char ret_hash[65]);
+
+/*
+ * Store-wide facts by key (such as "ackkey_fingerprint"). get copies the
+ * value into buf: 0, -ENOENT, -ENOBUFS or -EIO. set commits at once and
+ * must not be called while the writer holds a transaction: 0 or -EIO.
+ */
+int store_meta_get(struct store *s, const char *key, char *buf, size_t len);
+int store_meta_set(struct store *s, const char *key, const char *value);
+
+/* How many alerts the store holds, in any state: 0 or -EIO. */
+int store_alert_count(struct store *s, int64_t *ret);
+
 /* An alert as status shows it. */
 struct store_status_alert {
 	const char *id, *title, *type, *severity, *tlp;

@@ -104,6 +104,19 @@ struct store_backend {
 			     int (*fn)(void *, const struct store_event_row *),
 			     void *arg);
 	/*
+	 * The head recorded in the alert itself, committed with its last
+	 * event: seq 0 and hash "" before any; -ENOENT for no such alert.
+	 */
+	int (*timeline_anchor)(struct store *s, const char *alert_id,
+			       int64_t *ret_seq, char ret_hash[65]);
+	/* A store-wide fact by key: 0, -ENOENT, -ENOBUFS or -EIO. */
+	int (*meta_get)(struct store *s, const char *key, char *buf,
+			size_t len);
+	/* Sets (or replaces) a fact, committed at once: 0 or -EIO. */
+	int (*meta_set)(struct store *s, const char *key, const char *value);
+	/* How many alerts the store holds (any state): 0 or -EIO. */
+	int (*alert_count)(struct store *s, int64_t *ret);
+	/*
 	 * An alert's head, then its organisation/delivery rows, from one
 	 * snapshot even while others commit; -ENOENT for no such alert.
 	 */

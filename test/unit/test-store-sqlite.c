@@ -139,17 +139,28 @@ static void test_backend_by_setting(void **state)
 	assert_null(s);
 }
 
-/* An older file is taken forward: the dead-letter table is added. */
+/*
+ * An older file is taken forward: the dead-letter table is added, and the
+ * timeline head of an alert written before version 5 is anchored in it.
+ */
 static void test_forward_migration(void **state)
 {
 	struct fixture *f = *state;
 	struct store *s;
-	int64_t one = 0;
+	int64_t one = 0, seq = -1;
+	char hash[65];
 
-	assert_int_equal(sqlite_store_schema_version(), 4);
-	assert_int_equal(sqlite_store_exec(f->s, "DROP TABLE dead_letters;"
-						 "PRAGMA user_version = 3"),
-			 0);
+	assert_int_equal(sqlite_store_schema_version(), 5);
+	accept(f);
+	assert_int_equal(
+		sqlite_store_exec(f->s,
+				  "DROP TABLE dead_letters;"
+				  "DROP TRIGGER events_head;"
+				  "DROP TABLE meta;"
+				  "ALTER TABLE alerts DROP COLUMN head_seq;"
+				  "ALTER TABLE alerts DROP COLUMN head_hash;"
+				  "PRAGMA user_version = 3"),
+		0);
 	store_close(f->s);
 	f->s = NULL;
 	assert_int_equal(store_open(f->path, &s), 0);
@@ -171,7 +182,80 @@ static void test_forward_migration(void **state)
 		one = sqlite3_column_int64(st, 0);
 		sqlite3_finalize(st);
 	}
-	assert_int_equal(one, 4);
+	assert_int_equal(one, 5);
+	assert_int_equal(store_timeline_anchor(s, "A-1", &seq, hash), 0);
+	assert_int_equal(seq, 1);
+}
+
+/* 64 hex digits standing for the hash of event n. */
+static const char *fake_hash(int n)
+{
+	static char h[65];
+
+	memset(h, 'a' + n, 64);
+	h[64] = '\0';
+	return h;
+}
+
+/*
+ * The alert's row follows its newest event in the same transaction, so
+ * that cutting the newest rows off is visible; the anchor never moves
+ * back, and an unknown alert has none.
+ */
+static void test_timeline_anchor(void **state)
+{
+	struct fixture *f = *state;
+	int64_t seq = -1;
+	char hash[65];
+
+	accept(f);
+	for (int n = 2; n <= 3; n++) {
+		char prev[65];
+		struct store_op ev = {.kind = STORE_OP_EVENT,
+				      .event = {.alert_id = "A-1",
+						.seq = n,
+						.at = 2000,
+						.actor = "engine",
+						.kind = "sent",
+						.prev_hash = prev,
+						.hash = NULL}};
+
+		strcpy(prev, fake_hash(n - 1));
+		ev.event.hash = fake_hash(n);
+		assert_int_equal(
+			store_apply(f->s, &ev, 1, STORE_APPLY_ALL_OR_NOTHING),
+			0);
+	}
+	assert_int_equal(store_timeline_anchor(f->s, "A-1", &seq, hash), 0);
+	assert_int_equal(seq, 3);
+	assert_string_equal(hash, fake_hash(3));
+	/* Deleting the newest rows leaves the anchor where it was. */
+	assert_int_equal(
+		sqlite_store_exec(f->s, "DELETE FROM events WHERE seq > 1"), 0);
+	assert_int_equal(store_timeline_anchor(f->s, "A-1", &seq, hash), 0);
+	assert_int_equal(seq, 3);
+	assert_int_equal(store_timeline_anchor(f->s, "nope", &seq, hash),
+			 -ENOENT);
+}
+
+/* Store-wide facts and the alert count that start-up checks rely on. */
+static void test_meta_and_count(void **state)
+{
+	struct fixture *f = *state;
+	char buf[16];
+	int64_t n = -1;
+
+	assert_int_equal(store_alert_count(f->s, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(store_meta_get(f->s, "k", buf, sizeof(buf)), -ENOENT);
+	assert_int_equal(store_meta_set(f->s, "k", "v1"), 0);
+	assert_int_equal(store_meta_set(f->s, "k", "value-2"), 0);
+	assert_int_equal(store_meta_get(f->s, "k", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "value-2");
+	assert_int_equal(store_meta_get(f->s, "k", buf, 4), -ENOBUFS);
+	accept(f);
+	assert_int_equal(store_alert_count(f->s, &n), 0);
+	assert_int_equal(n, 1);
 }
 
 static int count_org(void *arg, const struct store_org_row *r)
@@ -464,6 +548,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_backend_by_setting, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_forward_migration, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_timeline_anchor, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_meta_and_count, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_accept_and_read_back,
 						setup, teardown),
