@@ -203,6 +203,40 @@ static void test_title(void **state)
 	expect_refused("title", "null", 400, "title");
 }
 
+/*
+ * Titles that look blank, or read in another order than they are
+ * written, or break the Subject line: all accepted on today's main.
+ */
+static void test_title_invisible_and_bidi(void **state)
+{
+	(void)state;
+	expect_refused("title", "\"   \"", 400, "title");
+	expect_refused("title", "\"\u3000\u00a0\"", 400, "title");
+	expect_refused("title", "\"\u200b\"", 400, "title");
+	expect_refused("title", "\"\ufeff\u200b \u2060\"", 400, "title");
+	expect_refused("title", "\"invoice\u202egpj.exe\"", 400, "title");
+	expect_refused("title", "\"\u2066x\u2069\"", 400, "title");
+	expect_refused("title", "\"\u202ax\u202c\"", 400, "title");
+	expect_refused("title", "\"first\u2028second\"", 400, "title");
+	expect_refused("title", "\"first\u2029second\"", 400, "title");
+	/* Visible text with an ordinary or ideographic space is fine. */
+	expect_accepted("title", "\"\u3000注意喚起\"");
+	expect_accepted("title", "\"a\u200bb\"");
+}
+
+/* The body may carry bidi controls only as pairs closed on their line. */
+static void test_body_bidi(void **state)
+{
+	(void)state;
+	expect_accepted("body", "\"Arabic: \u202bمرحبا\u202c done\"");
+	expect_accepted("body", "\"\u2067x\u2066y\u2069\u2069\\nz\"");
+	expect_refused("body", "\"access\u202e level\"", 400, "body");
+	expect_refused("body", "\"\u202bopen\\nclosed\u202c\"", 400, "body");
+	expect_refused("body", "\"\u2066x\u202c\"", 400, "body");
+	expect_refused("body", "\"\u2069\"", 400, "body");
+	expect_accepted("body", "\"first\u2028second\"");
+}
+
 static void test_body(void **state)
 {
 	char *b;
@@ -376,6 +410,8 @@ int main(void)
 		cmocka_unit_test(test_not_an_object),
 		cmocka_unit_test(test_unknown_and_missing_fields),
 		cmocka_unit_test(test_title),
+		cmocka_unit_test(test_title_invisible_and_bidi),
+		cmocka_unit_test(test_body_bidi),
 		cmocka_unit_test(test_body),
 		cmocka_unit_test(test_type_and_severity),
 		cmocka_unit_test(test_tlp),
