@@ -756,6 +756,61 @@ static int header_from(struct buf *out, const struct mail_from *from,
 	return r;
 }
 
+/* The longest line of text[0..len) in octets, CRLF not counted. */
+static size_t longest_line(const char *text, size_t len)
+{
+	size_t best = 0, start = 0;
+
+	for (size_t i = 0; i <= len; i++) {
+		if (i == len || text[i] == '\n') {
+			size_t n = i - start;
+
+			if (n > 0 && text[i - 1] == '\r')
+				n--;
+			if (n > best)
+				best = n;
+			start = i + 1;
+		}
+	}
+	return best;
+}
+
+int mail_from_check(const struct mail_from *from, size_t *ret_longest)
+{
+	const enum mail_charset all[] = {MAIL_CHARSET_UTF8,
+					 MAIL_CHARSET_ISO2022JP};
+	size_t longest = 0;
+	int r = 0;
+
+	/*
+	 * A From header is rendered in each charset a contact may ask for:
+	 * a display name that is one long quoted string or word cannot be
+	 * folded, and a line over 998 octets makes every message fail.
+	 */
+	for (size_t i = 0; r == 0 && i < sizeof(all) / sizeof(all[0]); i++) {
+		struct buf out = {0};
+		struct enc e;
+
+		r = enc_open(&e, all[i]);
+		if (r < 0)
+			break;
+		r = header_from(&out, from, &e);
+		if (r == 0) {
+			size_t n = longest_line(out.data, out.len);
+
+			if (n > longest)
+				longest = n;
+		}
+		enc_close(&e);
+		buf_free(&out);
+	}
+	if (r < 0)
+		return r;
+	if (ret_longest)
+		*ret_longest = longest;
+	return longest > HARD_COLS ? -E2BIG : 0;
+}
+
 char *mail_message_id(const char *key, const char *domain)
 {
 	struct buf b = {0};

@@ -48,6 +48,15 @@ bool mail_address_valid(const char *addr);
  */
 int mail_from_parse(const char *text, struct mail_from *ret);
 
+/*
+ * Renders the From header for `from` in every charset and checks that no
+ * line is over 998 octets (RFC 5322), which the display name decides:
+ * 0, -E2BIG (with *ret_longest, when not NULL, set to the longest line),
+ * -ENOMEM or -errno from iconv. Run it on configuration, so a From that
+ * would make every message fail is refused before the first send.
+ */
+int mail_from_check(const struct mail_from *from, size_t *ret_longest);
+
 /* Frees what mail_from_parse() allocated; safe on a zeroed struct. */
 void mail_from_clear(struct mail_from *from);
 

@@ -471,6 +471,47 @@ static void test_header_injection(void **state)
 			 -EINVAL);
 }
 
+/*
+ * A From whose display name cannot be folded under 998 octets is found
+ * before any message is rendered; a long name of many words folds.
+ */
+static void test_from_check(void **state)
+{
+	struct mail_from f;
+	char text[2100];
+	size_t longest = 0;
+
+	(void)state;
+	memset(text, 'N', 1500);
+	strcpy(text + 1500, " <a@example.jp>");
+	assert_int_equal(mail_from_parse(text, &f), 0);
+	assert_int_equal(mail_from_check(&f, &longest), -E2BIG);
+	assert_true(longest > 998);
+	mail_from_clear(&f);
+	/* Quoted (a dot) is one token too. */
+	memset(text, 'N', 1200);
+	text[5] = '.';
+	strcpy(text + 1200, " <a@example.jp>");
+	assert_int_equal(mail_from_parse(text, &f), 0);
+	assert_int_equal(mail_from_check(&f, NULL), -E2BIG);
+	mail_from_clear(&f);
+	/* Many short words, or Japanese (encoded words), fold. */
+	for (size_t i = 0; i < 1500; i += 5)
+		memcpy(text + i, "Name ", 5);
+	strcpy(text + 1500, "<a@example.jp>");
+	assert_int_equal(mail_from_parse(text, &f), 0);
+	assert_int_equal(mail_from_check(&f, &longest), 0);
+	assert_true(longest <= 998);
+	mail_from_clear(&f);
+	text[0] = '\0';
+	for (int i = 0; i < 300; i++)
+		strcat(text, "警");
+	strcat(text, " <a@example.jp>");
+	assert_int_equal(mail_from_parse(text, &f), 0);
+	assert_int_equal(mail_from_check(&f, NULL), 0);
+	mail_from_clear(&f);
+}
+
 static void test_message_id_stable(void **state)
 {
 	struct channel_message m = test_msg();
@@ -761,6 +802,7 @@ int main(void)
 		cmocka_unit_test(test_subject_round_trip),
 		cmocka_unit_test(test_ascii_subject),
 		cmocka_unit_test(test_header_injection),
+		cmocka_unit_test(test_from_check),
 		cmocka_unit_test(test_message_id_stable),
 		cmocka_unit_test(test_iso2022jp),
 		cmocka_unit_test(test_drill_and_tlp_markers),
