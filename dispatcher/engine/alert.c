@@ -67,26 +67,32 @@ bool alert_severity_valid(const char *s)
 }
 
 /*
- * Cuts a string that snprintf() may have truncated in the middle of a
- * UTF-8 sequence back to the last whole character, so that an error
- * built from user input is still valid UTF-8 when it goes out as JSON.
+ * Makes s (a buffer of size bytes) valid UTF-8 in place: snprintf() may
+ * have cut it inside a character, and jansson's error text quotes the
+ * bytes near the error as they came, cut at its own limit or not UTF-8
+ * at all. Bad bytes become U+FFFD and the result is cut at a character
+ * boundary to fit, so that the message still goes out as JSON instead of
+ * a bare "invalid request".
  */
-static void alert_trim_utf8(char *s)
+static void alert_fix_utf8(char *s, size_t size)
 {
-	size_t len = strlen(s), lead = len, need;
-	unsigned char c;
+	size_t len = strlen(s);
+	char *fixed;
 
-	while (lead > 0 && len - lead < 4 &&
-	       ((unsigned char)s[lead - 1] & 0xC0) == 0x80)
-		lead--;
-	if (lead == 0)
+	if (utf8_valid(s, len, NULL))
 		return;
-	c = (unsigned char)s[lead - 1];
-	if (c < 0x80)
+	fixed = utf8_repair(s, len);
+	if (fixed == NULL) {
+		/* Out of memory: keep the ASCII part. */
+		for (size_t i = 0; i < len; i++)
+			if ((unsigned char)s[i] >= 0x80)
+				s[i] = '?';
 		return;
-	need = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
-	if (len - (lead - 1) < need)
-		s[lead - 1] = '\0';
+	}
+	len = utf8_prefix(fixed, strlen(fixed), size - 1);
+	memcpy(s, fixed, len);
+	s[len] = '\0';
+	free(fixed);
 }
 
 /*
@@ -103,11 +109,11 @@ int alert_error_set(struct alert_error *err, int http_status, const char *field,
 		return -EINVAL;
 	err->http_status = http_status;
 	snprintf(err->field, sizeof(err->field), "%s", field ? field : "");
-	alert_trim_utf8(err->field);
+	alert_fix_utf8(err->field, sizeof(err->field));
 	va_start(ap, fmt);
 	vsnprintf(err->message, sizeof(err->message), fmt, ap);
 	va_end(ap);
-	alert_trim_utf8(err->message);
+	alert_fix_utf8(err->message, sizeof(err->message));
 	return -EINVAL;
 }
 

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "common/utf8.h"
 #include "dispatcher/engine/alert.h"
 
 static const char base_alert[] =
@@ -402,6 +403,35 @@ static void test_error_set(void **state)
 	assert_int_equal(strlen(err.field), 30);
 }
 
+/*
+ * jansson's error text quotes the input near the error, cut at its own
+ * limit or raw: the message must still be valid UTF-8 (on main the API
+ * then answered only {"error":"invalid request"}).
+ */
+static void test_json_error_is_utf8(void **state)
+{
+	struct alert_input in;
+	struct alert_error err;
+	/* jansson quotes "\u12" and the first byte of the character. */
+	const char *bodies[] = {
+		"{\"title\": \"\\u12\xE8\xAD\xA6\"}",
+		"{\"title\": \"\\u1\xF0\x9F\x9A\xA8\"}",
+		"{\"title\": \"x\"} \xE8\xAD\xA6",
+		"[\xE8\xAD\xA6]",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+		assert_int_equal(alert_input_from_json(bodies[i],
+						       strlen(bodies[i]), &in,
+						       &err),
+				 -EINVAL);
+		assert_true(utf8_valid(err.message, strlen(err.message), NULL));
+		assert_non_null(strstr(err.message, "not valid JSON"));
+		assert_non_null(strstr(err.message, "line 1"));
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -419,6 +449,7 @@ int main(void)
 		cmocka_unit_test(test_red_only_to_organisations),
 		cmocka_unit_test(test_drill_policy_mode),
 		cmocka_unit_test(test_error_set),
+		cmocka_unit_test(test_json_error_is_utf8),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
