@@ -22,10 +22,11 @@
 static const char contacts_usage[] =
 	"usage: pocalert contacts COMMAND [OPTIONS]\n"
 	"\n"
-	"  import FILE [--encoding cp932] [--replace]\n"
+	"  import FILE [--encoding cp932] [--replace] [--init]\n"
 	"      load a directory file (.conf) or CSV (.csv); all or nothing.\n"
 	"      Without --replace organisations are added or updated; with it\n"
-	"      the directory becomes exactly the file.\n"
+	"      the directory becomes exactly the file. --init accepts an\n"
+	"      empty (0-byte) database file as a new one.\n"
 	"  check FILE [--encoding cp932]\n"
 	"      validate a file without touching the database\n"
 	"  list [--sector SECTOR] [--json]\n"
@@ -38,6 +39,7 @@ struct contacts_args {
 	const char *sector;
 	bool replace;
 	bool json;
+	bool init;
 	const char *operand;
 };
 
@@ -52,6 +54,7 @@ static int parse_args(const char *cmd, const char *allowed, int argc,
 		{"encoding", required_argument, NULL, 'e'},
 		{"sector", required_argument, NULL, 's'},
 		{"replace", no_argument, NULL, 'r'},
+		{"init", no_argument, NULL, 'i'},
 		{"json", no_argument, NULL, 'j'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -75,6 +78,9 @@ static int parse_args(const char *cmd, const char *allowed, int argc,
 			break;
 		case 's':
 			a->sector = optarg;
+			break;
+		case 'i':
+			a->init = true;
 			break;
 		case 'r':
 			a->replace = true;
@@ -226,7 +232,7 @@ static int cmd_import(const char *config, struct contacts_args *a)
 		status = report(a->operand, r, &diags);
 		goto out;
 	}
-	status = cli_open_store(config, &s);
+	status = cli_open_store_with(config, a->init ? STORE_OPEN_INIT : 0, &s);
 	if (status != CLI_EXIT_OK)
 		goto out;
 	if (!a->replace) {
@@ -387,7 +393,7 @@ int cli_contacts(const char *config, int argc, char **argv)
 		const char *allowed; /* option letters it takes */
 		bool needs_operand;
 	} subs[] = {
-		{"import", "er", true},
+		{"import", "eri", true},
 		{"check", "e", true},
 		{"list", "sj", false},
 		{"show", "j", true},

@@ -70,6 +70,11 @@ static const struct store_backend *store_backend_for(const char *where)
 
 int store_open(const char *where, struct store **ret)
 {
+	return store_open_with(where, 0, ret);
+}
+
+int store_open_with(const char *where, unsigned flags, struct store **ret)
+{
 	const struct store_backend *b = store_backend_for(where);
 	struct store *s;
 	int r;
@@ -81,6 +86,7 @@ int store_open(const char *where, struct store **ret)
 	if (s == NULL)
 		return -ENOMEM;
 	s->backend = b;
+	s->flags = flags;
 	r = b->open(s, where);
 	if (r < 0) {
 		free(s);

@@ -31,11 +31,37 @@ struct store;
 
 /*
  * Opens the store named by where (the `database` setting), creating and
- * migrating it to the current schema as needed. On success *ret owns the
+ * migrating it to the current schema as needed; an existing empty store
+ * is refused (see STORE_OPEN_INIT). On success *ret owns the
  * store (store_close() frees it). Errors are -errno style: -ENOTSUP for a
  * backend this build lacks; a message naming where goes to the log.
  */
 int store_open(const char *where, struct store **ret);
+
+/* How store_open_with() opens. */
+enum {
+	/*
+	 * Accept an existing store that is empty (a 0-byte SQLite file) as
+	 * new. Without it such a store is refused with -ENODATA: a file cut
+	 * to nothing must not silently become a new, empty history.
+	 */
+	STORE_OPEN_INIT = 1 << 0,
+	/*
+	 * The caller is the one daemon writing this store: take an
+	 * exclusive lock for as long as it is open, or fail with -EBUSY
+	 * (the holder's pid logged) while another process holds it.
+	 */
+	STORE_OPEN_EXCLUSIVE = 1 << 1,
+};
+
+/*
+ * store_open() with flags. A store created here (no file before) is
+ * created for the owner and group only (SQLite files 0640 in a 0750
+ * directory), whatever the umask; an existing one readable by others is
+ * reported in the log. Same ownership and errors as store_open(), plus
+ * -ENODATA and -EBUSY as above.
+ */
+int store_open_with(const char *where, unsigned flags, struct store **ret);
 
 /* Closes the store. NULL is a no-op. */
 void store_close(struct store *s);

@@ -28,8 +28,11 @@ struct store_backend {
 
 	/*
 	 * Opens (creating and migrating as needed) the store at where and
-	 * sets s->handle. On failure logs why, naming where, leaves nothing
-	 * to free and returns a negative errno.
+	 * sets s->handle, honouring s->flags (STORE_OPEN_*): an existing
+	 * but empty store is refused with -ENODATA unless STORE_OPEN_INIT;
+	 * STORE_OPEN_EXCLUSIVE takes a lock held until close() and fails
+	 * with -EBUSY while another process holds it. On failure logs why,
+	 * naming where, leaves nothing to free and returns a negative errno.
 	 */
 	int (*open)(struct store *s, const char *where);
 	/* Frees s->handle. Called once, after a successful open only. */
@@ -147,6 +150,7 @@ struct store_backend {
 struct store {
 	const struct store_backend *backend; /* not owned: a static table */
 	void *handle;			     /* owned by the backend */
+	unsigned flags;			     /* STORE_OPEN_*, for open() */
 };
 
 /* The backends built in (store/sqlite.c, ...). */

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -236,6 +237,99 @@ static void test_timeline_anchor(void **state)
 	assert_int_equal(seq, 3);
 	assert_int_equal(store_timeline_anchor(f->s, "nope", &seq, hash),
 			 -ENOENT);
+}
+
+/* The mode bits of path, or -1. */
+static int mode_of(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) < 0 ? -1 : (int)(st.st_mode & 0777);
+}
+
+/*
+ * A 0-byte database is a store whose contents were lost: refused (main
+ * opened it as a new, empty one), accepted only with STORE_OPEN_INIT.
+ */
+static void test_empty_file_refused(void **state)
+{
+	struct fixture *f = *state;
+	char empty[128];
+	struct store *s = NULL;
+	FILE *fp;
+
+	snprintf(empty, sizeof(empty), "%s/empty.db", f->dir);
+	fp = fopen(empty, "w");
+	assert_non_null(fp);
+	fclose(fp);
+	assert_int_equal(store_open(empty, &s), -ENODATA);
+	assert_null(s);
+	assert_int_equal(store_open_with(empty, STORE_OPEN_INIT, &s), 0);
+	store_close(s);
+	/* Now it has a schema: an ordinary open takes it. */
+	assert_int_equal(store_open(empty, &s), 0);
+	store_close(s);
+	unlink(empty);
+	snprintf(empty, sizeof(empty), "%s/empty.db-wal", f->dir);
+	unlink(empty);
+	snprintf(empty, sizeof(empty), "%s/empty.db-shm", f->dir);
+	unlink(empty);
+}
+
+/*
+ * Under umask 022 the database and its -wal and -shm files are created
+ * 0640 and a new state directory 0750: nobody outside the group reads a
+ * TLP:RED alert (main made them 0644).
+ */
+static void test_file_modes(void **state)
+{
+	struct fixture *f = *state;
+	char dir[128], db[160], p[180];
+	struct store *s = NULL;
+	mode_t old = umask(022);
+
+	snprintf(dir, sizeof(dir), "%s/state", f->dir);
+	snprintf(db, sizeof(db), "%s/pocalert.db", dir);
+	assert_int_equal(store_open(db, &s), 0);
+	accept(&(struct fixture){.s = s});
+	assert_int_equal(mode_of(dir), 0750);
+	assert_int_equal(mode_of(db), 0640);
+	snprintf(p, sizeof(p), "%s-wal", db);
+	assert_int_equal(mode_of(p), 0640);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s-shm", db);
+	assert_int_equal(mode_of(p), 0640);
+	store_close(s);
+	umask(old);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s-wal", db);
+	unlink(p);
+	unlink(db);
+	rmdir(dir);
+}
+
+/*
+ * Two daemons on one store are refused: the second exclusive open fails
+ * with -EBUSY while the first holds it, and succeeds once it is closed.
+ * Readers (the CLI) are not locked out.
+ */
+static void test_exclusive_lock(void **state)
+{
+	struct fixture *f = *state;
+	struct store *a = NULL, *b = NULL, *reader = NULL;
+	char lock[128];
+
+	assert_int_equal(store_open_with(f->path, STORE_OPEN_EXCLUSIVE, &a), 0);
+	assert_int_equal(store_open_with(f->path, STORE_OPEN_EXCLUSIVE, &b),
+			 -EBUSY);
+	assert_null(b);
+	assert_int_equal(store_open(f->path, &reader), 0);
+	store_close(reader);
+	store_close(a);
+	assert_int_equal(store_open_with(f->path, STORE_OPEN_EXCLUSIVE, &b), 0);
+	store_close(b);
+	snprintf(lock, sizeof(lock), "%s.lock", f->path);
+	unlink(lock);
 }
 
 /* Store-wide facts and the alert count that start-up checks rely on. */
@@ -552,6 +646,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_timeline_anchor, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_meta_and_count, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_empty_file_refused, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_file_modes, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_exclusive_lock, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_accept_and_read_back,
 						setup, teardown),
