@@ -777,33 +777,26 @@ static size_t longest_line(const char *text, size_t len)
 
 int mail_from_check(const struct mail_from *from, size_t *ret_longest)
 {
-	const enum mail_charset all[] = {MAIL_CHARSET_UTF8,
-					 MAIL_CHARSET_ISO2022JP};
+	struct buf out = {0};
+	struct enc e;
 	size_t longest = 0;
-	int r = 0;
+	int r;
 
 	/*
-	 * A From header is rendered in each charset a contact may ask for:
-	 * a display name that is one long quoted string or word cannot be
-	 * folded, and a line over 998 octets makes every message fail.
+	 * Only an ASCII token (a long quoted string or word) cannot fold,
+	 * and ASCII renders alike in every charset; non-ASCII becomes
+	 * encoded words of at most 75 characters in each. So rendering in
+	 * UTF-8 finds every From that fails, without loading iconv's
+	 * ISO-2022-JP module at configuration time.
 	 */
-	for (size_t i = 0; r == 0 && i < sizeof(all) / sizeof(all[0]); i++) {
-		struct buf out = {0};
-		struct enc e;
-
-		r = enc_open(&e, all[i]);
-		if (r < 0)
-			break;
-		r = header_from(&out, from, &e);
-		if (r == 0) {
-			size_t n = longest_line(out.data, out.len);
-
-			if (n > longest)
-				longest = n;
-		}
-		enc_close(&e);
-		buf_free(&out);
-	}
+	r = enc_open(&e, MAIL_CHARSET_UTF8);
+	if (r < 0)
+		return r;
+	r = header_from(&out, from, &e);
+	if (r == 0)
+		longest = longest_line(out.data, out.len);
+	enc_close(&e);
+	buf_free(&out);
 	if (r < 0)
 		return r;
 	if (ret_longest)

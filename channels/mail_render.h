@@ -49,8 +49,9 @@ bool mail_address_valid(const char *addr);
 int mail_from_parse(const char *text, struct mail_from *ret);
 
 /*
- * Renders the From header for `from` in every charset and checks that no
- * line is over 998 octets (RFC 5322), which the display name decides:
+ * Renders the From header for `from` and checks that no line is over 998
+ * octets (RFC 5322), which the display name decides (alike in every
+ * charset: see mail_render.c):
  * 0, -E2BIG (with *ret_longest, when not NULL, set to the longest line),
  * -ENOMEM or -errno from iconv. Run it on configuration, so a From that
  * would make every message fail is refused before the first send.
