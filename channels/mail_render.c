@@ -1047,6 +1047,16 @@ int mail_render(const struct channel_message *msg, const struct mail_from *from,
 		r = -ENOMEM;
 		goto out;
 	}
+	/*
+	 * The id cannot fold: a key long enough (or escaped enough) to push
+	 * it past 998 octets would make a message every server refuses.
+	 * The engine's keys are short; this keeps the renderer's promise
+	 * for any caller (found by test/fuzz/fuzz-mail).
+	 */
+	if (strlen("Message-ID: ") + strlen(msgid) > HARD_COLS) {
+		r = -EINVAL;
+		goto out;
+	}
 	if ((r = header_date(&out, now)) < 0 ||
 	    (r = header_from(&out, from, &e)) < 0 ||
 	    (r = buf_printf(&out, "To: %s\r\n", msg->address)) < 0 ||

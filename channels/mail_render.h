@@ -97,7 +97,8 @@ char *mail_message_id(const char *key, const char *domain);
  * charset msg->charset names (unknown names fall back to UTF-8, the safe
  * default). On success *ret_text gets a malloc'd NUL-terminated message
  * owned by the caller and 0 is returned; otherwise -EINVAL (no key or
- * address), -ENOMEM, or -errno from iconv, and *ret_text is untouched.
+ * address, or a key whose Message-ID line would pass 998 octets),
+ * -ENOMEM, or -errno from iconv, and *ret_text is untouched.
  */
 int mail_render(const struct channel_message *msg, const struct mail_from *from,
 		time_t now, char **ret_text);

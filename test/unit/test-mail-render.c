@@ -512,6 +512,29 @@ static void test_from_check(void **state)
 	mail_from_clear(&f);
 }
 
+/*
+ * A key whose Message-ID cannot fit a 998-octet line is refused rather
+ * than rendered into a message servers refuse (found by fuzz-mail).
+ */
+static void test_long_key_refused(void **state)
+{
+	struct channel_message m = test_msg();
+	struct mail_from f = test_from();
+	char key[400], *text = NULL;
+
+	(void)state;
+	memset(key, '\xE2', sizeof(key) - 1); /* each escaped to "=E2" */
+	key[sizeof(key) - 1] = '\0';
+	m.key = key;
+	assert_int_equal(mail_render(&m, &f, 0, &text), -EINVAL);
+	assert_null(text);
+	key[200] = '\0';
+	memset(key, 'k', 200);
+	assert_int_equal(mail_render(&m, &f, 0, &text), 0);
+	free(text);
+	mail_from_clear(&f);
+}
+
 static void test_message_id_stable(void **state)
 {
 	struct channel_message m = test_msg();
@@ -803,6 +826,7 @@ int main(void)
 		cmocka_unit_test(test_ascii_subject),
 		cmocka_unit_test(test_header_injection),
 		cmocka_unit_test(test_from_check),
+		cmocka_unit_test(test_long_key_refused),
 		cmocka_unit_test(test_message_id_stable),
 		cmocka_unit_test(test_iso2022jp),
 		cmocka_unit_test(test_drill_and_tlp_markers),
