@@ -88,6 +88,8 @@ static void writer_answer(struct writer *w, uint64_t upto, size_t max,
 			    w->waiters[k].mark <= upto;
 		     k++)
 			;
+		if (k == 0)
+			break; /* w->waiters may be NULL: no memcpy from it */
 		memcpy(batch, w->waiters, k * sizeof(batch[0]));
 		memmove(w->waiters, w->waiters + k,
 			(w->n_waiters - k) * sizeof(batch[0]));
@@ -95,7 +97,7 @@ static void writer_answer(struct writer *w, uint64_t upto, size_t max,
 		max -= k;
 		for (size_t i = 0; i < k; i++)
 			batch[i].fn(batch[i].arg, result);
-	} while (k > 0);
+	} while (true);
 }
 
 void writer_free(struct writer *w)
