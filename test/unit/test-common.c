@@ -77,7 +77,7 @@ static void test_utf8_prefix(void **state)
 	assert_int_equal(utf8_prefix(emoji, 6, 4), 1);
 	assert_int_equal(utf8_prefix(emoji, 6, 5), 5);
 	/* Every cut of a long comment is well-formed. */
-	for (size_t i = 0; i < 400; i += 3)
+	for (size_t i = 0; i + 3 <= 399; i += 3)
 		memcpy(big + i, "\xE3\x81\x82", 3);
 	big[399] = 'x';
 	big[400] = '\0';
