@@ -484,6 +484,9 @@ static int sqlite_prepare_file(const char *path, bool init)
 	struct stat st;
 	int fd;
 
+	/* SQLite's own names, not files of ours to create or judge. */
+	if (strcmp(path, ":memory:") == 0 || strncmp(path, "file:", 5) == 0)
+		return 0;
 	if (stat(path, &st) < 0) {
 		if (errno != ENOENT)
 			return -errno;
