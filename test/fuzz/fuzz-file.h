@@ -10,7 +10,8 @@
 #include <stdint.h>
 
 /*
- * Writes data to $TMPDIR/pocalert-fuzz-PID/NAME (made on first use) and
+ * Writes data to $TMPDIR/pocalert-fuzz-PID/NAME (/dev/shm when TMPDIR is
+ * unset, else /tmp; made on first use) and
  * returns that path (static storage), or NULL when it cannot.
  */
 const char *fuzz_file(const char *name, const uint8_t *data, size_t size);
