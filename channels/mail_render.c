@@ -21,6 +21,7 @@
 #define FOLD_COLS 76  /* header and base64 lines, CRLF not counted */
 #define WORD_MAX 75   /* RFC 2047: longest encoded word */
 #define HARD_COLS 998 /* RFC 5322: longest line, CRLF not counted */
+#define SOFT_COLS 76  /* ISO-2022-JP body lines, escapes included */
 #define GETA "〓"     /* U+3013, JIS's mark for "character not available" */
 #define DRILL_MARK "【訓練】[DRILL]"
 #define CANCEL_MARK "[取消/CANCELLED]"
@@ -266,6 +267,24 @@ static const struct jis_sub {
 	{0xffe0, "¢"},		{0xffe1, "£"},	      {0xffe2, "¬"},
 };
 
+/*
+ * Well-known variant kanji of names (異体字) outside JIS X 0208, written as
+ * their JIS X 0208 form: 髙橋 reads 高橋, not 〓橋. Sorted by code point.
+ */
+static const struct jis_sub jis_variants[] = {
+	{0x5f45, "薙"},	 /* 彅 */
+	{0x5fb7, "徳"},	 /* 德 */
+	{0x6801, "柳"},	 /* 栁 */
+	{0x6ff5, "浜"},	 /* 濵 */
+	{0x9ad9, "高"},	 /* 髙 */
+	{0xfa10, "塚"},	 /* 塚 (compatibility) */
+	{0xfa11, "崎"},	 /* 﨑 */
+	{0xfa12, "晴"},	 /* 晴 (compatibility) */
+	{0xfa19, "神"},	 /* 神 (compatibility) */
+	{0xfa1b, "福"},	 /* 福 (compatibility) */
+	{0x20bb7, "吉"}, /* 𠮷 */
+};
+
 static const char *const roman[] = {"I",   "II",   "III", "IV", "V",  "VI",
 				    "VII", "VIII", "IX",  "X",	"XI", "XII"};
 static const char *const roman_lower[] = {"i",	"ii", "iii", "iv",
@@ -302,9 +321,26 @@ static int jis_substitute(uint32_t cp, struct buf *out)
 		return buf_printf(out, "(%u)", (unsigned)(cp - 0x2460 + 1));
 	s = bsearch(&cp, jis_subs, sizeof(jis_subs) / sizeof(jis_subs[0]),
 		    sizeof(jis_subs[0]), jis_sub_cmp);
+	if (s == NULL)
+		s = bsearch(&cp, jis_variants,
+			    sizeof(jis_variants) / sizeof(jis_variants[0]),
+			    sizeof(jis_variants[0]), jis_sub_cmp);
 	if (s != NULL)
 		return buf_puts(out, s->text);
 	return 1;
+}
+
+/*
+ * Characters that only shape their neighbour: variation selectors, the
+ * zero-width joiner and non-joiner, emoji skin tones and tag characters.
+ * In ISO-2022-JP they are dropped: they have nothing to show on their own.
+ */
+static bool jis_drop(uint32_t cp)
+{
+	return (cp >= 0xfe00 && cp <= 0xfe0f) || cp == 0x200d || cp == 0x200c ||
+	       (cp >= 0x1f3fb && cp <= 0x1f3ff) ||
+	       (cp >= 0xe0020 && cp <= 0xe007f) ||
+	       (cp >= 0xe0100 && cp <= 0xe01ef);
 }
 
 /*
@@ -350,9 +386,11 @@ static size_t jis_kana(const char *s, size_t len, uint32_t cp, size_t n,
  * A character it cannot carry does not fail the delivery: an alert with
  * one odd character beats an alert that never arrives. Known ones get a
  * readable spelling (① as "(1)", ㈱ as "(株)", half-width ｱ as ア,
- * Windows' ～ as JIS's 〜); anything else (emoji, rare CJK) becomes 〓,
- * the JIS geta mark that means "character not available" and that nobody
- * mistakes for a "?" that was really in the text.
+ * Windows' ～ as JIS's 〜, 髙 as 高); variation selectors, joiners and
+ * skin tones are dropped; anything else (emoji, rare CJK) becomes 〓, once
+ * per character as a reader sees it (👨‍👩‍👧 or 🇯🇵 is one 〓): the JIS geta
+ * mark that means "character not available" and that nobody mistakes for
+ * a "?" that was really in the text.
  */
 static int jis_prepare(struct enc *e, const char *s, size_t len,
 		       struct buf *out)
@@ -360,17 +398,41 @@ static int jis_prepare(struct enc *e, const char *s, size_t len,
 	size_t i = 0, n;
 	uint32_t cp;
 	int r = buf_append(out, "", 0);
+	bool geta = false;   /* the last thing written was a 〓 */
+	bool joined = false; /* a joiner followed it */
+	bool flag = false;   /* it stood for a lone regional indicator */
 
 	while (r == 0 && i < len) {
+		bool ri;
+
 		n = u8_decode(s + i, len - i, &cp);
+		ri = cp >= 0x1f1e6 && cp <= 0x1f1ff;
+		if (jis_drop(cp)) {
+			joined = geta && (joined || cp == 0x200d);
+			i += n;
+			continue;
+		}
 		if (cp < 0x80 || (cp != 0xfffd && jis_can(e, s + i, n))) {
 			r = buf_append(out, s + i, n);
+			geta = false;
 		} else if (cp >= 0xff61 && cp <= 0xff9f) {
 			n = jis_kana(s + i, len - i, cp, n, &cp);
 			r = u8_put(out, cp);
+			geta = false;
 		} else if ((r = jis_substitute(cp, out)) == 1) {
-			r = buf_puts(out, GETA);
+			/* One 〓 for a ZWJ sequence or a flag's two letters. */
+			if (geta && (joined || (ri && flag))) {
+				r = 0;
+				flag = false;
+			} else {
+				r = buf_puts(out, GETA);
+				geta = true;
+				flag = ri;
+			}
+		} else {
+			geta = false;
 		}
+		joined = false;
 		i += n;
 	}
 	return r;
@@ -977,15 +1039,50 @@ static int body_base64(struct buf *out, const char *text)
 	return r;
 }
 
+/* Whether a line may start with cp: not with closing punctuation (禁則). */
+static bool jis_may_start(uint32_t cp)
+{
+	static const uint32_t closing[] = {
+		0x3001, 0x3002, 0xff0c, 0xff0e, 0x300d, 0x300f, 0xff09,
+		0x3011, 0x30fc, 0x3063, 0x30c3, 0xff01, 0xff1f, 0x30fb,
+	};
+
+	for (size_t i = 0; i < sizeof(closing) / sizeof(closing[0]); i++)
+		if (cp == closing[i])
+			return false;
+	return true;
+}
+
 /*
- * ISO-2022-JP body, 7bit: each line converted on its own (so it ends in
- * ASCII mode) and, in the rare case it would pass 998 octets, cut between
- * characters into lines that each stand alone. We do not wrap at 78:
- * a hard break inside a sentence or a reply link changes the text.
+ * Where a line of prepared text s[0..len) may break at octet p (0 < p <
+ * len): between characters, never inside a run of ASCII that is not a
+ * space (a word, a number, a reply link), and never before closing
+ * punctuation.
+ */
+static bool jis_break_ok(const char *s, size_t len, size_t p)
+{
+	uint32_t next;
+
+	if (p == 0 || p >= len || ((unsigned char)s[p] & 0xc0) == 0x80)
+		return false;
+	u8_decode(s + p, len - p, &next);
+	if (!jis_may_start(next))
+		return false;
+	if ((unsigned char)s[p - 1] < 0x80 && (unsigned char)s[p] < 0x80)
+		return s[p - 1] == ' ';
+	return true;
+}
+
+/*
+ * ISO-2022-JP body, 7bit, folded as Japanese mail is: a line longer than
+ * SOFT_COLS octets once encoded is broken at a character boundary so that
+ * each piece fits, every piece converted on its own (escape sequences
+ * balanced, ending in ASCII mode). Words of ASCII (reply links) are never
+ * cut unless one alone would pass HARD_COLS.
  */
 static int body_jis(struct buf *out, struct enc *e, const char *text)
 {
-	struct buf prep = {0}, line = {0};
+	struct buf prep = {0};
 	const char *p = text, *nl;
 	size_t len, i, n;
 	int r = 0;
@@ -994,30 +1091,43 @@ static int body_jis(struct buf *out, struct enc *e, const char *text)
 		nl = strchr(p, '\n');
 		len = nl != NULL ? (size_t)(nl - p) : strlen(p);
 		prep.len = 0;
-		line.len = 0;
 		r = jis_prepare(e, p, len, &prep);
-		if (r == 0)
-			r = enc_convert(e, prep.data, prep.len, &line);
-		if (r == 0 && line.len <= HARD_COLS) {
-			r = buf_append(out, line.data, line.len);
-			if (r == 0)
-				r = buf_puts(out, "\r\n");
-		}
-		for (i = 0; r == 0 && line.len > HARD_COLS && i < prep.len;
-		     i += n) {
-			n = enc_fit(e, prep.data + i, prep.len - i, HARD_COLS);
-			if (n == 0) {
+		for (i = 0; r == 0 && (i < prep.len || i == 0); i += n) {
+			const char *s = prep.data + i;
+			size_t left = prep.len - i, fit, b;
+
+			fit = enc_fit(e, s, left, SOFT_COLS);
+			n = fit;
+			if (fit < left) {
+				/* The last allowed break within the fit. */
+				for (b = fit;
+				     b > 0 && !jis_break_ok(s, left, b); b--)
+					;
+				if (b > 0) {
+					n = b;
+				} else {
+					/* One long word: whole, up to 998. */
+					for (b = fit + 1;
+					     b < left &&
+					     !jis_break_ok(s, left, b);
+					     b++)
+						;
+					n = enc_fit(e, s, b, HARD_COLS);
+				}
+			}
+			if (n == 0 && left > 0) {
 				r = -EINVAL;
 				break;
 			}
-			r = enc_convert(e, prep.data + i, n, out);
+			r = enc_convert(e, s, n, out);
 			if (r == 0)
 				r = buf_puts(out, "\r\n");
+			if (left == 0)
+				break;
 		}
 		p += len + (nl != NULL);
 	}
 	buf_free(&prep);
-	buf_free(&line);
 	return r;
 }
 

@@ -67,6 +67,7 @@ static void record_free(struct held *h)
 	free(h->pub.kind);
 	free(h->pub.alert_id);
 	free(h->pub.org_id);
+	free(h->pub.org_name);
 	free(h->pub.contact_id);
 	free(h->pub.title);
 	free(h->pub.body);
@@ -228,6 +229,7 @@ static int scripted_send(struct channel *ch, const struct channel_message *msg,
 	h->pub.kind = dup_or_empty(msg->kind ? msg->kind : "alert", &oom);
 	h->pub.alert_id = dup_or_empty(msg->alert_id, &oom);
 	h->pub.org_id = dup_or_empty(msg->org_id, &oom);
+	h->pub.org_name = dup_or_empty(msg->org_name, &oom);
 	h->pub.contact_id = dup_or_empty(msg->contact_id, &oom);
 	h->pub.title = dup_or_empty(msg->title, &oom);
 	h->pub.body = dup_or_empty(msg->body, &oom);

@@ -29,6 +29,7 @@ struct scripted_send {
 	char *kind;		    /* "alert", "cancel", "unreachable" */
 	char *alert_id;		    /* may be "" */
 	char *org_id;		    /* may be "" */
+	char *org_name;		    /* may be "" */
 	char *contact_id;	    /* may be "" */
 	char *title;		    /* may be "" */
 	char *body;		    /* may be "" */

@@ -208,8 +208,17 @@ int webhook_render_payload(struct buf *out, const struct channel_message *msg)
 	struct tm tm;
 	int r = 0;
 
-	if (gmtime_r(&created, &tm) != NULL)
-		strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	/*
+	 * The config's zone (TZ, as for the API): 2026-11-29T21:44:35+09:00.
+	 * strftime's %z has no colon; RFC 3339 wants one.
+	 */
+	if (localtime_r(&created, &tm) != NULL &&
+	    strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S%z", &tm) == 24) {
+		memmove(stamp + 23, stamp + 22, 3);
+		stamp[22] = ':';
+	} else {
+		stamp[0] = '\0';
+	}
 	r |= buf_puts(out, "{\"type\":\"pocalert.alert\"");
 	r |= json_field(out, "alert_id", msg->alert_id);
 	r |= json_field(out, "title", msg->title);
@@ -219,6 +228,8 @@ int webhook_render_payload(struct buf *out, const struct channel_message *msg)
 	r |= json_field(out, "tlp", tlp);
 	r |= buf_puts(out, msg->drill ? ",\"drill\":true" : ",\"drill\":false");
 	r |= json_field(out, "kind", msg->kind ? msg->kind : "alert");
+	/* The contact's language, so a receiver can pick its words. */
+	r |= json_field(out, "language", msg->language ? msg->language : "ja");
 	r |= buf_puts(out, ",\"organisation\":{\"id\":");
 	r |= json_string(out, msg->org_id);
 	r |= json_field(out, "name", msg->org_name);

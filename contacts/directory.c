@@ -202,6 +202,7 @@ static void org_free(struct dir_org *o)
 	free(o->sector);
 	free(o->parent);
 	free(o->hours.tz);
+	free(o->hours.days_off);
 }
 
 void directory_free(struct directory *d)
@@ -281,11 +282,53 @@ static int replace(char **slot, const char *value)
 	return 0;
 }
 
+/* The code point of the UTF-8 character at s (valid UTF-8), or 0. */
+static unsigned code_point(const unsigned char *s)
+{
+	if (s[0] < 0x80)
+		return s[0];
+	if (s[0] < 0xE0)
+		return ((s[0] & 0x1Fu) << 6) | (s[1] & 0x3Fu);
+	if (s[0] < 0xF0)
+		return ((s[0] & 0x0Fu) << 12) | ((s[1] & 0x3Fu) << 6) |
+		       (s[2] & 0x3Fu);
+	return ((s[0] & 0x07u) << 18) | ((s[1] & 0x3Fu) << 12) |
+	       ((s[2] & 0x3Fu) << 6) | (s[3] & 0x3Fu);
+}
+
+/*
+ * Whether a character belongs to Japanese text written without spaces:
+ * kana, kanji, CJK punctuation, full-width forms and half-width katakana.
+ */
+static bool is_japanese(unsigned cp)
+{
+	return (cp >= 0x3000 && cp <= 0x30FF) ||
+	       (cp >= 0x3400 && cp <= 0x4DBF) ||
+	       (cp >= 0x4E00 && cp <= 0x9FFF) ||
+	       (cp >= 0xF900 && cp <= 0xFAFF) ||
+	       (cp >= 0xFF00 && cp <= 0xFFEF) ||
+	       (cp >= 0x20000 && cp <= 0x3FFFF);
+}
+
+/* The code point of the last character of s[0..n), or 0 when n is 0. */
+static unsigned last_code_point(const char *s, size_t n)
+{
+	size_t i = n;
+
+	if (n == 0)
+		return 0;
+	while (i > 0 && ((unsigned char)s[i - 1] & 0xC0) == 0x80)
+		i--;
+	return i > 0 ? code_point((const unsigned char *)s + i - 1) : 0;
+}
+
 /*
  * Names reach mail headers, SMS bodies and voice prompts: control
  * characters there break the message or smuggle in headers. A line break
  * in a name, though, is how a spreadsheet cell shows a long name on two
- * lines (Alt+Enter in Excel), so each becomes one space when fold is set.
+ * lines (Alt+Enter in Excel), so when fold is set it joins the lines: with
+ * nothing between two Japanese characters (Japanese has no spaces: 施設課
+ * and 当直 make 施設課当直), with one space anywhere else.
  */
 static int set_text(char **slot, bool required, bool fold, const char *field,
 		    const char *value, const char *file, int line,
@@ -311,7 +354,10 @@ static int set_text(char **slot, bool required, bool fold, const char *field,
 		if (fold && (value[i] == '\r' || value[i] == '\n')) {
 			if (value[i] == '\r' && value[i + 1] == '\n')
 				i++;
-			copy[n++] = ' ';
+			if (!(is_japanese(last_code_point(copy, n)) &&
+			      is_japanese(code_point(
+				      (const unsigned char *)value + i + 1))))
+				copy[n++] = ' ';
 		} else {
 			copy[n++] = value[i];
 		}
@@ -367,6 +413,75 @@ static bool tz_valid(const char *s)
 	return n > 0 && n <= TZ_MAX && part > 0;
 }
 
+static int date_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Whether s (10 bytes) is a real date YYYY-MM-DD from 1970 on. */
+static bool date_valid(const char *s)
+{
+	static const int len[12] = {31, 29, 31, 30, 31, 30,
+				    31, 31, 30, 31, 30, 31};
+	int y = 0, m, d;
+
+	for (int i = 0; i < 10; i++)
+		if (i == 4 || i == 7 ? s[i] != '-' : (s[i] < '0' || s[i] > '9'))
+			return false;
+	for (int i = 0; i < 4; i++)
+		y = y * 10 + (s[i] - '0');
+	m = (s[5] - '0') * 10 + (s[6] - '0');
+	d = (s[8] - '0') * 10 + (s[9] - '0');
+	if (y < 1970 || m < 1 || m > 12 || d < 1 || d > len[m - 1])
+		return false;
+	return !(m == 2 && d == 29 &&
+		 !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0));
+}
+
+int dir_days_off_parse(const char *s, char **ret, const char **ret_why)
+{
+	char *dates[366], *out;
+	size_t n = 0;
+
+	while (*s != '\0') {
+		size_t w = strcspn(s, ",; \t");
+
+		if (w == 0) {
+			s++;
+			continue;
+		}
+		if (w != 10 || !date_valid(s)) {
+			*ret_why = "not a list of dates YYYY-MM-DD (separated "
+				   "by commas, semicolons or spaces)";
+			return -EINVAL;
+		}
+		if (n == sizeof(dates) / sizeof(dates[0])) {
+			*ret_why = "more than 366 days off";
+			return -EINVAL;
+		}
+		dates[n++] = (char *)s;
+		s += w;
+	}
+	if (n == 0) {
+		*ret = NULL;
+		return 0;
+	}
+	qsort(dates, n, sizeof(dates[0]), date_cmp);
+	out = malloc(n * 11);
+	if (out == NULL)
+		return -ENOMEM;
+	out[0] = '\0';
+	for (size_t i = 0, k = 0; i < n; i++) {
+		if (i > 0 && memcmp(dates[i], dates[i - 1], 10) == 0)
+			continue;
+		if (k++ > 0)
+			strcat(out, ",");
+		strncat(out, dates[i], 10);
+	}
+	*ret = out;
+	return 0;
+}
+
 static bool is(const char *field, const char *a, const char *b)
 {
 	return strcmp(field, a) == 0 || (b != NULL && strcmp(field, b) == 0);
@@ -411,6 +526,18 @@ int dir_org_set(struct dir_org *o, const char *field, const char *value,
 			return bad_value(file, line, diags, field, value, why);
 		}
 		o->hours = h;
+		return 0;
+	}
+	if (is(field, "days_off", NULL)) {
+		char *list = NULL;
+		int r = dir_days_off_parse(value, &list, &why);
+
+		if (r == -EINVAL)
+			return bad_value(file, line, diags, field, value, why);
+		if (r < 0)
+			return r;
+		free(o->hours.days_off);
+		o->hours.days_off = list;
 		return 0;
 	}
 	if (is(field, "timezone", NULL)) {

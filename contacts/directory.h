@@ -56,6 +56,8 @@ struct dir_hours {
 	int open_min;  /* minutes after midnight, 0..1439 */
 	int close_min; /* minutes after midnight, open_min < close_min <= 1440 */
 	char *tz;      /* owned; IANA zone name, default "Asia/Tokyo" */
+	char *days_off; /* owned; the organisation's own closures:
+			   "YYYY-MM-DD,..." sorted, or NULL for none */
 };
 
 struct dir_method {
@@ -128,6 +130,26 @@ struct dir_org *dir_find_org(const struct directory *d, const char *id);
  * static English reason in *ret_why.
  */
 int dir_normalize_phone(const char *in, char **ret, const char **ret_why);
+
+/* The kinds of number of the Japanese numbering plan, and the rest. */
+enum dir_phone_kind {
+	DIR_PHONE_FIXED,     /* 0 + area code, 10 digits */
+	DIR_PHONE_MOBILE,    /* 070/080/090, 11 digits */
+	DIR_PHONE_IP,	     /* 050, 11 digits */
+	DIR_PHONE_FREE_DIAL, /* 0120 (10 digits), 0800 (11) */
+	DIR_PHONE_NAVI_DIAL, /* 0570, 10 digits: voice only */
+	DIR_PHONE_FOREIGN,   /* +CC other than +81: length checked only */
+};
+
+/*
+ * Normalises a phone number as people type it to E.164 (see
+ * dir_normalize_phone, which is this without the kind): full-width
+ * digits, the hyphen family and the ideographic space are folded first;
+ * Japanese numbers (0..., or +81 with or without a stray trunk 0) must fit
+ * the numbering plan. *ret_kind (may be NULL) gets the kind.
+ */
+int dir_phone_parse(const char *in, char **ret, enum dir_phone_kind *ret_kind,
+		    const char **ret_why);
 int dir_check_mail(const char *in, char **ret, const char **ret_why);
 int dir_check_url(const char *in, char **ret, const char **ret_why);
 /* Normalises an address for the given channel with the checks above. */
@@ -140,6 +162,12 @@ bool dir_id_valid(const char *id);
  * or a comma list) into hours; the time zone is left alone.
  */
 int dir_hours_parse(const char *s, struct dir_hours *ret, const char **ret_why);
+/*
+ * Parses an organisation's days off: dates YYYY-MM-DD separated by commas,
+ * semicolons or spaces, into *ret ("YYYY-MM-DD,..." sorted, duplicates
+ * dropped, malloc'd; NULL for an empty list). -EINVAL with *ret_why.
+ */
+int dir_days_off_parse(const char *s, char **ret, const char **ret_why);
 /* Writes the canonical form of hours ("mon-fri 09:00-18:00") into out. */
 void dir_hours_format(const struct dir_hours *h, char *out, size_t len);
 
@@ -209,8 +237,23 @@ int dir_method_set(struct dir_method *m, const char *field, const char *value,
  * added (the text is still handed over), or -errno with a diag and no text
  * when the file could not be read or the encoding is unknown.
  */
+/* An encoding written with a trailing '!' ("cp932!") is forced. */
 int dir_read_text(const char *path, const char *encoding, char **ret,
 		  size_t *ret_len, struct diag_list *diags);
+
+/*
+ * dir_read_text with more say: encoding may also be "auto" (NULL is auto:
+ * UTF-8 when the bytes are valid UTF-8 or start with its byte-order mark,
+ * CP932 when they decode cleanly as that, else UTF-8 with its errors).
+ * Under "cp932" a file that is UTF-8 (a byte-order mark, or valid UTF-8
+ * with non-ASCII text) is refused with a diag saying so, unless force.
+ * 外字 (CP932 0xF040-0xF9FC, or any Private Use Area character) is refused
+ * with line and column. Columns count characters. *ret_encoding, when not
+ * NULL, gets "utf-8" or "cp932": what the text was read as.
+ */
+int dir_read_text_as(const char *path, const char *encoding, bool force,
+		     char **ret, size_t *ret_len, const char **ret_encoding,
+		     struct diag_list *diags);
 
 /*
  * Copies s into out (len bytes, at least 8) for quoting in a diagnostic:

@@ -89,7 +89,9 @@ json_t *dir_org_to_json(const struct dir_org *o)
 	    put(j, "kind", json_string(dir_kind_name(o->kind))) < 0 ||
 	    put(j, "parent", str_or_null(o->parent)) < 0 ||
 	    put(j, "hours", json_string(hours)) < 0 ||
-	    put(j, "timezone", str_or_null(o->hours.tz)) < 0)
+	    put(j, "timezone", str_or_null(o->hours.tz)) < 0 ||
+	    (o->hours.days_off != NULL &&
+	     put(j, "days_off", json_string(o->hours.days_off)) < 0))
 		goto fail;
 	if (put(j, "contacts", contacts) < 0) {
 		contacts = NULL;

@@ -45,16 +45,133 @@ static int fail(const char **ret_why, const char *why)
 	return -EINVAL;
 }
 
-int dir_normalize_phone(const char *in, char **ret, const char **ret_why)
+/*
+ * What Japanese input methods type in a phone number, folded to ASCII as
+ * NFKC would (full-width digits, '＋', parentheses, '．', the ideographic
+ * space), and the hyphen family (-, ‐ U+2010, ‑ U+2011, ‒ – — ―
+ * U+2012-2015, − U+2212, ﹣ U+FE63, － U+FF0D, ー U+30FC, ｰ U+FF70) to
+ * '-'. A small table rather than a Unicode library: these are the
+ * characters people write in numbers. Anything else is copied as it is.
+ */
+static int fold_phone(const char *in, char *out, size_t len)
 {
-	char digits[E164_MAX_DIGITS + 2];
+	size_t o = 0;
+
+	for (const unsigned char *p = (const unsigned char *)in; *p;) {
+		unsigned cp = 0;
+		size_t w = 1;
+		char c = 0;
+
+		if (p[0] >= 0xE0 && p[0] < 0xF0 && (p[1] & 0xC0) == 0x80 &&
+		    (p[2] & 0xC0) == 0x80) {
+			cp = ((p[0] & 0x0Fu) << 12) | ((p[1] & 0x3Fu) << 6) |
+			     (p[2] & 0x3Fu);
+			w = 3;
+		} else if (p[0] == 0xC2 && p[1] == 0xA0) {
+			cp = 0xA0, w = 2;
+		}
+		if (cp >= 0xFF10 && cp <= 0xFF19)
+			c = (char)('0' + (cp - 0xFF10));
+		else if (cp == 0xFF0B)
+			c = '+';
+		else if (cp == 0xFF08)
+			c = '(';
+		else if (cp == 0xFF09)
+			c = ')';
+		else if (cp == 0xFF0E)
+			c = '.';
+		else if (cp == 0x3000 || cp == 0xA0)
+			c = ' ';
+		else if ((cp >= 0x2010 && cp <= 0x2015) || cp == 0x2212 ||
+			 cp == 0xFE63 || cp == 0xFF0D || cp == 0x30FC ||
+			 cp == 0xFF70)
+			c = '-';
+		if (c != 0) {
+			if (o + 1 >= len)
+				return -E2BIG;
+			out[o++] = c;
+		} else {
+			if (o + w >= len)
+				return -E2BIG;
+			memcpy(out + o, p, w);
+			o += w;
+		}
+		p += w;
+	}
+	out[o] = '\0';
+	return 0;
+}
+
+static bool starts(const char *digits, size_t n, const char *prefix)
+{
+	size_t k = strlen(prefix);
+
+	return n >= k && memcmp(digits, prefix, k) == 0;
+}
+
+/*
+ * The kind of a Japanese number written with its trunk 0 (digits, n of
+ * them), by the numbering plan: 070/080/090 mobile and 050 IP phone with
+ * 11 digits, 0120 free dial with 10, 0800 free dial with 11, 0570 navi
+ * dial with 10, the rest (0 and an area code) fixed lines with 10.
+ * -EINVAL with the reason for what fits none.
+ */
+static int jp_kind(const char *d, size_t n, enum dir_phone_kind *ret,
+		   const char **ret_why)
+{
+	static const struct {
+		const char *prefix;
+		size_t digits;
+		enum dir_phone_kind kind;
+		const char *why;
+	} plan[] = {
+		/* 0800 first: it also starts with 080. */
+		{"0800", 11, DIR_PHONE_FREE_DIAL,
+		 "a free dial number (0800) has 11 digits with the 0"},
+		{"070", 11, DIR_PHONE_MOBILE,
+		 "a mobile number (070/080/090) has 11 digits with the 0"},
+		{"080", 11, DIR_PHONE_MOBILE,
+		 "a mobile number (070/080/090) has 11 digits with the 0"},
+		{"090", 11, DIR_PHONE_MOBILE,
+		 "a mobile number (070/080/090) has 11 digits with the 0"},
+		{"050", 11, DIR_PHONE_IP,
+		 "an IP phone number (050) has 11 digits with the 0"},
+		{"0120", 10, DIR_PHONE_FREE_DIAL,
+		 "a free dial number (0120) has 10 digits with the 0"},
+		{"0570", 10, DIR_PHONE_NAVI_DIAL,
+		 "a navi dial number (0570) has 10 digits with the 0"},
+	};
+
+	for (size_t i = 0; i < sizeof(plan) / sizeof(plan[0]); i++) {
+		if (!starts(d, n, plan[i].prefix))
+			continue;
+		if (n != plan[i].digits)
+			return fail(ret_why, plan[i].why);
+		*ret = plan[i].kind;
+		return 0;
+	}
+	if (n != 10)
+		return fail(ret_why,
+			    "a fixed-line number has 10 digits with the "
+			    "area code's 0 (03-1234-5678, 0422-12-3456)");
+	*ret = DIR_PHONE_FIXED;
+	return 0;
+}
+
+int dir_phone_parse(const char *in, char **ret, enum dir_phone_kind *ret_kind,
+		    const char **ret_why)
+{
+	char digits[E164_MAX_DIGITS + 2], folded[256];
+	enum dir_phone_kind kind = DIR_PHONE_FOREIGN;
 	size_t n = 0;
 	bool plus = false;
 	char *out;
 
 	if (in == NULL || *in == '\0')
 		return fail(ret_why, "empty");
-	for (const char *p = in; *p; p++) {
+	if (fold_phone(in, folded, sizeof(folded)) < 0)
+		return fail(ret_why, "longer than E.164's 15 digits");
+	for (const char *p = folded; *p; p++) {
 		unsigned char c = (unsigned char)*p;
 
 		if (is_digit(c)) {
@@ -97,9 +214,26 @@ int dir_normalize_phone(const char *in, char **ret, const char **ret_why)
 			return fail(ret_why, "longer than E.164's 15 digits");
 		if (n < PHONE_MIN_DIGITS)
 			return fail(ret_why, "too short (under 8 digits)");
-		if (asprintf(&out, "+%.*s", (int)n, digits) < 0)
+		if (n >= 2 && digits[0] == '8' && digits[1] == '1') {
+			char national[E164_MAX_DIGITS + 2];
+			size_t k = n - 2, skip = 2;
+
+			/* +81-03-...: the trunk 0 is not dialled after +81. */
+			if (k > 0 && digits[2] == '0')
+				k--, skip = 3;
+			national[0] = '0';
+			memcpy(national + 1, digits + skip, k);
+			if (jp_kind(national, k + 1, &kind, ret_why) < 0)
+				return -EINVAL;
+			if (asprintf(&out, "+81%.*s", (int)k, digits + skip) <
+			    0)
+				return -ENOMEM;
+		} else if (asprintf(&out, "+%.*s", (int)n, digits) < 0) {
 			return -ENOMEM;
+		}
 		*ret = out;
+		if (ret_kind)
+			*ret_kind = kind;
 		return 0;
 	}
 
@@ -122,8 +256,43 @@ int dir_normalize_phone(const char *in, char **ret, const char **ret_why)
 		return fail(ret_why, "longer than E.164's 15 digits");
 	if (n + 1 < PHONE_MIN_DIGITS)
 		return fail(ret_why, "too short (under 8 digits)");
+	if (jp_kind(digits, n, &kind, ret_why) < 0)
+		return -EINVAL;
 	if (asprintf(&out, "+81%.*s", (int)n - 1, digits + 1) < 0)
 		return -ENOMEM;
+	*ret = out;
+	if (ret_kind)
+		*ret_kind = kind;
+	return 0;
+}
+
+int dir_normalize_phone(const char *in, char **ret, const char **ret_why)
+{
+	return dir_phone_parse(in, ret, NULL, ret_why);
+}
+
+/* The number for a channel: SMS needs a mobile, fax a line that takes it. */
+static int normalize_phone_for(enum dir_channel c, const char *in, char **ret,
+			       const char **ret_why)
+{
+	enum dir_phone_kind kind;
+	char *out = NULL;
+	int r = dir_phone_parse(in, &out, &kind, ret_why);
+
+	if (r < 0)
+		return r;
+	if (c == DIR_CHANNEL_SMS && kind != DIR_PHONE_MOBILE &&
+	    kind != DIR_PHONE_FOREIGN) {
+		free(out);
+		return fail(ret_why, "SMS needs a mobile number (070, 080 or "
+				     "090)");
+	}
+	if (c == DIR_CHANNEL_FAX && kind != DIR_PHONE_FIXED &&
+	    kind != DIR_PHONE_IP && kind != DIR_PHONE_FOREIGN) {
+		free(out);
+		return fail(ret_why, "fax needs a fixed-line number or an IP "
+				     "phone (050)");
+	}
 	*ret = out;
 	return 0;
 }
@@ -364,7 +533,7 @@ int dir_normalize_address(enum dir_channel c, const char *in, char **ret,
 	case DIR_CHANNEL_VOICE:
 	case DIR_CHANNEL_SMS:
 	case DIR_CHANNEL_FAX:
-		return dir_normalize_phone(in, ret, ret_why);
+		return normalize_phone_for(c, in, ret, ret_why);
 	case DIR_CHANNEL_WEB:
 		return dir_check_url(in, ret, ret_why);
 	case DIR_CHANNEL_COUNT:

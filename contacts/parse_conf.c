@@ -190,9 +190,9 @@ static int read_contact(struct conf *x, struct dir_org *o, bool org_kept,
 static int read_org(struct conf *x, cfg_t *sec)
 {
 	static const struct field_rule rules[] = {
-		{"name", true},	     {"name_en", false}, {"sector", true},
-		{"kind", true},	     {"parent", false},	 {"hours", false},
-		{"timezone", false},
+		{"name", true},	     {"name_en", false},  {"sector", true},
+		{"kind", true},	     {"parent", false},	  {"hours", false},
+		{"timezone", false}, {"days_off", false},
 	};
 	const char *id = title_of(sec);
 	int line = sec->line, n_in_org = 0, r;
@@ -250,6 +250,7 @@ static int parse_text(struct conf *x, const char *text)
 		CFG_PTR_CB("parent", NULL, CFGF_NONE, field_parse, free),
 		CFG_PTR_CB("hours", NULL, CFGF_NONE, field_parse, free),
 		CFG_PTR_CB("timezone", NULL, CFGF_NONE, field_parse, free),
+		CFG_PTR_CB("days_off", NULL, CFGF_NONE, field_parse, free),
 		CFG_SEC("contact", contact, CFGF_MULTI | CFGF_TITLE),
 		CFG_END(),
 	};
@@ -294,7 +295,7 @@ int dir_parse_conf(const char *path, struct directory *d,
 	char *text = NULL;
 	int r;
 
-	r = dir_read_text(path, NULL, &text, &len, diags);
+	r = dir_read_text(path, "utf-8", &text, &len, diags);
 	if (r < 0 && r != -EINVAL)
 		return r;
 	/* Invalid UTF-8 is reported and replaced: the rest is still read. */

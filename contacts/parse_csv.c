@@ -37,17 +37,21 @@
 enum encoding {
 	ENC_UTF8,
 	ENC_CP932,
+	ENC_AUTO,
 };
 
 static int encoding_parse(const char *s, enum encoding *ret)
 {
 	static const char *const cp932[] = {
-		"cp932",     "ms932",	  "windows-31j",
-		"shift_jis", "shift-jis", "sjis",
+		"cp932",     "ms932", "windows-31j", "shift_jis",
+		"shift-jis", "sjis",  "x-sjis",	     "ms_kanji",
 	};
 
-	if (s == NULL || strcasecmp(s, "utf-8") == 0 ||
-	    strcasecmp(s, "utf8") == 0) {
+	if (s == NULL || strcasecmp(s, "auto") == 0) {
+		*ret = ENC_AUTO;
+		return 0;
+	}
+	if (strcasecmp(s, "utf-8") == 0 || strcasecmp(s, "utf8") == 0) {
 		*ret = ENC_UTF8;
 		return 0;
 	}
@@ -105,7 +109,8 @@ static int read_all(const char *path, char **ret, size_t *ret_len)
  * or -ENOMEM.
  */
 static int scrub_utf8(const char *s, size_t len, struct buf *out,
-		      const char *file, struct diag_list *diags)
+		      const char *file, const char *hint,
+		      struct diag_list *diags)
 {
 	int line = 1, bad_lines = 0;
 
@@ -130,13 +135,18 @@ static int scrub_utf8(const char *s, size_t len, struct buf *out,
 				if (s[i] == '\0')
 					diag_add(diags, file, line,
 						 "NUL byte at column %zu",
-						 i - start + 1);
+						 utf8_length(s + start,
+							     i - start) +
+							 1);
 				else
 					diag_add(diags, file, line,
 						 "invalid UTF-8: byte 0x%02X "
-						 "at column %zu",
+						 "at column %zu%s",
 						 (unsigned char)s[i],
-						 i - start + 1);
+						 utf8_length(s + start,
+							     i - start) +
+							 1,
+						 hint);
 				reported = true;
 				bad_lines++;
 			}
@@ -147,6 +157,87 @@ static int scrub_utf8(const char *s, size_t len, struct buf *out,
 		start = end;
 	}
 	return bad_lines;
+}
+
+/* CP932 characters in len bytes: a lead byte takes its trail with it. */
+static size_t cp932_chars(const char *s, size_t len)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < len; n++) {
+		unsigned char c = (unsigned char)s[i];
+
+		i += ((c >= 0x81 && c <= 0x9F) || (c >= 0xE0 && c <= 0xFC)) ? 2
+									    : 1;
+	}
+	return n;
+}
+
+/*
+ * The CP932 code of a user-defined character from the Private Use Area
+ * iconv decoded it to: 188 a lead byte from 0xF0, trail bytes 0x40-0x7E
+ * then 0x80-0xFC (U+E000 is 0xF040, U+E03F is 0xF080).
+ */
+static unsigned cp932_user_defined(unsigned cp)
+{
+	unsigned k = cp - 0xE000, trail = k % 188;
+
+	return (0xF0 + k / 188) << 8 |
+	       (trail < 63 ? 0x40 + trail : 0x41 + trail);
+}
+
+/*
+ * 外字: CP932's user-defined area (0xF040-0xF9FC) decodes to the Private
+ * Use Area, which no recipient's font shows the same. Each line holding
+ * one gets a diag with its column in characters. Returns the lines.
+ */
+static int refuse_private_use(const char *s, size_t len, const char *file,
+			      bool from_cp932, struct diag_list *diags)
+{
+	int line = 1, bad = 0;
+	size_t col = 1;
+	bool reported = false;
+
+	for (size_t i = 0; i < len;) {
+		unsigned char c = (unsigned char)s[i];
+		size_t w = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+
+		if (c == '\n') {
+			line++;
+			col = 1;
+			reported = false;
+			i++;
+			continue;
+		}
+		if (w == 3 && i + 2 < len) {
+			unsigned cp = ((c & 0x0Fu) << 12) |
+				      (((unsigned char)s[i + 1] & 0x3Fu) << 6) |
+				      ((unsigned char)s[i + 2] & 0x3Fu);
+
+			if (cp >= 0xE000 && cp <= 0xF8FF && !reported) {
+				if (from_cp932)
+					diag_add(diags, file, line,
+						 "column %zu: 外字 (a "
+						 "user-defined character, "
+						 "CP932 0x%04X): recipients "
+						 "cannot read it; write it "
+						 "with standard characters",
+						 col, cp932_user_defined(cp));
+				else
+					diag_add(
+						diags, file, line,
+						"column %zu: U+%04X is a "
+						"private-use character (外字): "
+						"recipients cannot read it",
+						col, cp);
+				reported = true;
+				bad++;
+			}
+		}
+		i += w;
+		col++;
+	}
+	return bad;
 }
 
 /*
@@ -209,7 +300,8 @@ static int decode_cp932(const char *s, size_t len, char **ret, size_t *ret_len,
 		else if (line != reported_line)
 			diag_add(diags, file, line,
 				 "invalid CP932: byte 0x%02X at column %zu",
-				 (unsigned char)*in, at - col + 1);
+				 (unsigned char)*in,
+				 cp932_chars(s + col, at - col) + 1);
 		if (line != reported_line) {
 			reported_line = line;
 			bad_lines++;
@@ -229,19 +321,42 @@ static int decode_cp932(const char *s, size_t len, char **ret, size_t *ret_len,
 int dir_read_text(const char *path, const char *encoding, char **ret,
 		  size_t *ret_len, struct diag_list *diags)
 {
+	char name[32];
+	size_t n = encoding ? strlen(encoding) : 0;
+
+	/* "cp932!" is --force-encoding's way through the parsers. */
+	if (n > 1 && n < sizeof(name) && encoding[n - 1] == '!') {
+		memcpy(name, encoding, n - 1);
+		name[n - 1] = '\0';
+		return dir_read_text_as(path, name, true, ret, ret_len, NULL,
+					diags);
+	}
+	return dir_read_text_as(path, encoding, false, ret, ret_len, NULL,
+				diags);
+}
+
+int dir_read_text_as(const char *path, const char *encoding, bool force,
+		     char **ret, size_t *ret_len, const char **ret_encoding,
+		     struct diag_list *diags)
+{
 	struct buf out = {0};
 	enum encoding enc;
 	char *raw = NULL, *decoded = NULL;
-	const char *text;
+	const char *text, *hint = "";
 	size_t len;
 	int r, bad = 0;
+	bool has_bom, looks_utf8,
+		explicit_utf8 =
+			encoding != NULL && strcasecmp(encoding, "auto") != 0;
 
 	if (encoding_parse(encoding, &enc) < 0) {
 		char q[QUOTE_MAX];
 
 		dir_quote(encoding, q, sizeof(q));
 		diag_add(diags, path, 0,
-			 "unknown encoding '%s' (expected utf-8 or cp932)", q);
+			 "unknown encoding '%s' (expected auto, utf-8 or "
+			 "cp932)",
+			 q);
 		return -EINVAL;
 	}
 	r = read_all(path, &raw, &len);
@@ -250,17 +365,59 @@ int dir_read_text(const char *path, const char *encoding, char **ret,
 		return r;
 	}
 	text = raw;
-	if (len >= 3 && memcmp(raw, "\xEF\xBB\xBF", 3) == 0) {
-		/* Excel's "CSV UTF-8" starts with a byte-order mark. */
-		if (enc == ENC_CP932) {
-			diag_add(diags, path, 1,
-				 "UTF-8 byte-order mark in a file read as "
-				 "CP932 (is the file UTF-8?)");
-			bad++;
-		}
+	has_bom = len >= 3 && memcmp(raw, "\xEF\xBB\xBF", 3) == 0;
+	if (has_bom) {
 		text += 3;
 		len -= 3;
 	}
+	looks_utf8 = has_bom || (utf8_valid(text, len, NULL) &&
+				 utf8_length(text, len) < len);
+	if (enc == ENC_AUTO) {
+		/*
+		 * UTF-8 when it is; else whichever of CP932 and UTF-8 finds
+		 * fewer bad lines, so that an Excel export with one stray
+		 * byte is reported as the CP932 it is, at that byte.
+		 */
+		enc = ENC_UTF8;
+		if (!has_bom && !utf8_valid(text, len, NULL)) {
+			struct diag_list quiet = {0};
+			struct buf scratch = {0};
+			char *probe = NULL;
+			size_t plen;
+			int bad_cp932, bad_utf8;
+
+			bad_cp932 = decode_cp932(text, len, &probe, &plen, path,
+						 &quiet);
+			bad_utf8 = scrub_utf8(text, len, &scratch, path, "",
+					      &quiet);
+			if (bad_cp932 >= 0 && bad_utf8 >= 0 &&
+			    bad_cp932 < bad_utf8)
+				enc = ENC_CP932;
+			free(probe);
+			buf_free(&scratch);
+			diag_clear(&quiet);
+		}
+		if (ret_encoding != NULL)
+			*ret_encoding = enc == ENC_CP932 ? "cp932" : "utf-8";
+	} else if (enc == ENC_CP932 && looks_utf8 && !force) {
+		/* UTF-8 Japanese is often valid CP932 too: mojibake. */
+		diag_add(diags, path, 0,
+			 "the file is UTF-8 (%s), not CP932: reading it as "
+			 "CP932 would garble every Japanese character; use "
+			 "--encoding utf-8 or auto, or --force-encoding if "
+			 "it really is CP932",
+			 has_bom ? "it starts with a UTF-8 byte-order mark"
+				 : "its Japanese text is valid UTF-8");
+		r = -EINVAL;
+		goto out;
+	} else if (ret_encoding != NULL) {
+		*ret_encoding = enc == ENC_CP932 ? "cp932" : "utf-8";
+	}
+	if (enc == ENC_UTF8 && !utf8_valid(text, len, NULL))
+		hint = explicit_utf8 ? ""
+				     : " (nor is the file clean CP932: if it "
+				       "comes from Excel, --encoding cp932 "
+				       "shows its CP932 errors)";
 	if (enc == ENC_CP932) {
 		r = decode_cp932(text, len, &decoded, &len, path, diags);
 		if (r < 0)
@@ -268,10 +425,12 @@ int dir_read_text(const char *path, const char *encoding, char **ret,
 		bad += r;
 		text = decoded;
 	}
-	r = scrub_utf8(text, len, &out, path, diags);
+	r = scrub_utf8(text, len, &out, path, hint, diags);
 	if (r < 0)
 		goto out;
 	bad += r;
+	bad += refuse_private_use(out.data, out.len, path, enc == ENC_CP932,
+				  diags);
 	*ret_len = out.len;
 	*ret = buf_steal(&out);
 	r = *ret == NULL ? -ENOMEM : bad > 0 ? -EINVAL : 0;
@@ -438,6 +597,7 @@ enum column {
 	COL_HOURS,
 	COL_TIMEZONE,
 	COL_ORDER,
+	COL_DAYS_OFF,
 	COL_COUNT,
 };
 
@@ -459,12 +619,13 @@ static const char *const column_names[COL_COUNT] = {
 	[COL_HOURS] = "hours",
 	[COL_TIMEZONE] = "timezone",
 	[COL_ORDER] = "order",
+	[COL_DAYS_OFF] = "days_off",
 };
 
 /* The columns every row of an organisation, or of a contact, repeats. */
 static const enum column org_columns[] = {
 	COL_ORG_NAME, COL_NAME_EN, COL_SECTOR,	 COL_KIND,
-	COL_PARENT,   COL_HOURS,   COL_TIMEZONE,
+	COL_PARENT,   COL_HOURS,   COL_TIMEZONE, COL_DAYS_OFF,
 };
 #define N_ORG_COLUMNS (sizeof(org_columns) / sizeof(org_columns[0]))
 static const enum column contact_columns[] = {

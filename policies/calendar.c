@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <confuse.h>
@@ -52,6 +53,43 @@ static long days_from_civil(long y, int m, int d)
 
 	return days_before_year(y) - days_before_year(1970) +
 	       before_month[m - 1] + (m > 2 && is_leap(y)) + d - 1;
+}
+
+void calendar_civil(int day, int *ret_y, int *ret_m, int *ret_d,
+		    int *ret_weekday)
+{
+	long y = 1970 + day / 366, left;
+	int m = 1;
+
+	/* Walk from a year at or before the date: at most a step or two. */
+	while (days_from_civil(y + 1, 1, 1) <= day)
+		y++;
+	while (days_from_civil(y, 1, 1) > day)
+		y--;
+	left = day - days_from_civil(y, 1, 1);
+	while (left >= days_in_month(y, m))
+		left -= days_in_month(y, m++);
+	*ret_y = (int)y;
+	*ret_m = m;
+	*ret_d = (int)left + 1;
+	/* 1970-01-01 was a Thursday. */
+	*ret_weekday = (int)(((day % 7) + 7 + 4) % 7);
+}
+
+void calendar_format_date(int day, char *out, size_t len)
+{
+	int y, m, d, wd;
+
+	calendar_civil(day, &y, &m, &d, &wd);
+	snprintf(out, len, "%04d-%02d-%02d", y, m, d);
+}
+
+bool calendar_is_year_end(int day)
+{
+	int y, m, d, wd;
+
+	calendar_civil(day, &y, &m, &d, &wd);
+	return (m == 12 && d >= 29) || (m == 1 && d <= 3);
 }
 
 /* Two or four ASCII digits at s, as a number; -1 when not digits. */
@@ -151,6 +189,243 @@ void calendar_free(struct calendar *cal)
 	free(cal->holidays);
 	cal->holidays = NULL;
 	cal->n = 0;
+	cal->first_day = 1;
+	cal->last_day = 0;
+}
+
+/* Sets the covered years from the first and last holiday (sorted). */
+static void calendar_cover(struct calendar *cal)
+{
+	int y, m, d, wd;
+
+	cal->first_day = 1;
+	cal->last_day = 0;
+	if (cal->n == 0)
+		return;
+	calendar_civil(cal->holidays[0].day, &y, &m, &d, &wd);
+	cal->first_day = (int)days_from_civil(y, 1, 1);
+	calendar_civil(cal->holidays[cal->n - 1].day, &y, &m, &d, &wd);
+	cal->last_day = (int)days_from_civil(y, 12, 31);
+}
+
+int calendar_from_list(const struct calendar_holiday *h, size_t n,
+		       struct calendar *ret)
+{
+	struct calendar cal = {0};
+
+	if (n > 0) {
+		cal.holidays = calloc(n, sizeof(*cal.holidays));
+		if (cal.holidays == NULL)
+			return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		cal.holidays[i].day = h[i].day;
+		cal.holidays[i].name = strdup(h[i].name ? h[i].name : "");
+		cal.n++;
+		if (cal.holidays[i].name == NULL) {
+			calendar_free(&cal);
+			return -ENOMEM;
+		}
+	}
+	qsort(cal.holidays, cal.n, sizeof(*cal.holidays), holiday_cmp);
+	for (size_t i = 1; i < cal.n; i++) {
+		if (cal.holidays[i].day == cal.holidays[i - 1].day) {
+			calendar_free(&cal);
+			return -EINVAL;
+		}
+	}
+	calendar_cover(&cal);
+	*ret = cal;
+	return 0;
+}
+
+int calendar_builtin(struct calendar *ret)
+{
+	/* The Cabinet Office's syukujitsu.csv, rows for 2026 and 2027. */
+	static const struct {
+		const char *date, *name;
+	} rows[] = {
+		{"2026-01-01", "元日"},		{"2026-01-12", "成人の日"},
+		{"2026-02-11", "建国記念の日"}, {"2026-02-23", "天皇誕生日"},
+		{"2026-03-20", "春分の日"},	{"2026-04-29", "昭和の日"},
+		{"2026-05-03", "憲法記念日"},	{"2026-05-04", "みどりの日"},
+		{"2026-05-05", "こどもの日"},	{"2026-05-06", "休日"},
+		{"2026-07-20", "海の日"},	{"2026-08-11", "山の日"},
+		{"2026-09-21", "敬老の日"},	{"2026-09-22", "休日"},
+		{"2026-09-23", "秋分の日"},	{"2026-10-12", "スポーツの日"},
+		{"2026-11-03", "文化の日"},	{"2026-11-23", "勤労感謝の日"},
+		{"2027-01-01", "元日"},		{"2027-01-11", "成人の日"},
+		{"2027-02-11", "建国記念の日"}, {"2027-02-23", "天皇誕生日"},
+		{"2027-03-21", "春分の日"},	{"2027-03-22", "休日"},
+		{"2027-04-29", "昭和の日"},	{"2027-05-03", "憲法記念日"},
+		{"2027-05-04", "みどりの日"},	{"2027-05-05", "こどもの日"},
+		{"2027-07-19", "海の日"},	{"2027-08-11", "山の日"},
+		{"2027-09-20", "敬老の日"},	{"2027-09-23", "秋分の日"},
+		{"2027-10-11", "スポーツの日"}, {"2027-11-03", "文化の日"},
+		{"2027-11-23", "勤労感謝の日"},
+	};
+	struct calendar_holiday h[sizeof(rows) / sizeof(rows[0])];
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		if (calendar_parse_date(rows[i].date, &h[i].day) < 0)
+			return -EINVAL;
+		h[i].name = (char *)rows[i].name;
+	}
+	return calendar_from_list(h, sizeof(rows) / sizeof(rows[0]), ret);
+}
+
+/* ---- the Cabinet Office's CSV ---- */
+
+#define CSV_HEADER "国民の祝日・休日月日,国民の祝日・休日名称"
+
+/* "2027/3/22" (month and day with or without a leading zero). */
+static int parse_slash_date(const char *s, size_t len, int *ret_day)
+{
+	int part[3] = {0, 0, 0}, k = 0, width = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == '/') {
+			if (width == 0 || ++k > 2)
+				return -EINVAL;
+			width = 0;
+		} else if (s[i] >= '0' && s[i] <= '9' && width < 4) {
+			part[k] = part[k] * 10 + (s[i] - '0');
+			width++;
+		} else {
+			return -EINVAL;
+		}
+	}
+	if (k != 2 || width == 0 || part[0] < 1970 || part[1] < 1 ||
+	    part[1] > 12 || part[2] < 1 ||
+	    part[2] > days_in_month(part[0], part[1]))
+		return -EINVAL;
+	*ret_day = (int)days_from_civil(part[0], part[1], part[2]);
+	return 0;
+}
+
+int calendar_parse_csv(const char *text, size_t len, const char *path,
+		       struct calendar *ret, struct diag_list *diags)
+{
+	struct calendar_holiday *h = NULL;
+	size_t n = 0, cap = 0;
+	int line = 0, errors = 0, r;
+	bool header = false;
+
+	for (size_t start = 0; start < len;) {
+		const char *p = text + start,
+			   *nl = memchr(p, '\n', len - start);
+		size_t l = nl ? (size_t)(nl - p) : len - start;
+		const char *comma;
+		char *name;
+		int day;
+
+		start += l + (nl != NULL);
+		line++;
+		if (l > 0 && p[l - 1] == '\r')
+			l--;
+		if (l == 0)
+			continue;
+		if (!header) {
+			if (l != strlen(CSV_HEADER) ||
+			    memcmp(p, CSV_HEADER, l) != 0) {
+				diag_add(diags, path, line,
+					 "not the Cabinet Office's holiday "
+					 "CSV: the header must be \"%s\"",
+					 CSV_HEADER);
+				errors++;
+				break;
+			}
+			header = true;
+			continue;
+		}
+		comma = memchr(p, ',', l);
+		if (comma == NULL ||
+		    memchr(comma + 1, ',', l - (size_t)(comma - p) - 1)) {
+			diag_add(diags, path, line,
+				 "expected two fields: date,name");
+			errors++;
+			continue;
+		}
+		if (parse_slash_date(p, (size_t)(comma - p), &day) < 0) {
+			diag_add(diags, path, line,
+				 "column 1: \"%.*s\" is not a date "
+				 "(YYYY/M/D)",
+				 (int)(comma - p) > 40 ? 40 : (int)(comma - p),
+				 p);
+			errors++;
+			continue;
+		}
+		name = strndup(comma + 1, l - (size_t)(comma - p) - 1);
+		if (name == NULL) {
+			r = -ENOMEM;
+			goto out;
+		}
+		if (name[0] == '\0' || utf8_has_control(name, strlen(name))) {
+			diag_add(diags, path, line,
+				 "column %zu: the holiday's name is empty or "
+				 "not printable",
+				 utf8_length(p, (size_t)(comma - p)) + 2);
+			free(name);
+			errors++;
+			continue;
+		}
+		for (size_t i = 0; i < n; i++) {
+			if (h[i].day == day) {
+				diag_add(diags, path, line,
+					 "column 1: %.*s is listed twice",
+					 (int)(comma - p), p);
+				errors++;
+				free(name);
+				name = NULL;
+				break;
+			}
+		}
+		if (name == NULL)
+			continue;
+		if (n == cap) {
+			size_t c = cap ? cap * 2 : 64;
+			struct calendar_holiday *g =
+				reallocarray(h, c, sizeof(*h));
+
+			if (g == NULL) {
+				free(name);
+				r = -ENOMEM;
+				goto out;
+			}
+			h = g;
+			cap = c;
+		}
+		h[n].day = day;
+		h[n++].name = name;
+	}
+	if (!header && errors == 0) {
+		diag_add(diags, path, 0, "empty file: no holidays");
+		errors++;
+	}
+	if (errors > 0) {
+		r = -EINVAL;
+		goto out;
+	}
+	r = calendar_from_list(h, n, ret);
+out:
+	for (size_t i = 0; i < n; i++)
+		free(h[i].name);
+	free(h);
+	return r;
+}
+
+int calendar_load_csv(const char *path, const char *encoding,
+		      struct calendar *ret, struct diag_list *diags)
+{
+	char *text = NULL;
+	size_t len = 0;
+	int r;
+
+	r = dir_read_text(path, encoding, &text, &len, diags);
+	if (r == 0)
+		r = calendar_parse_csv(text, len, path, ret, diags);
+	free(text);
+	return r;
 }
 
 int calendar_load(const char *path, struct calendar *ret,
@@ -161,6 +436,10 @@ int calendar_load(const char *path, struct calendar *ret,
 	unsigned n;
 	int r, errors = 0;
 
+	size_t plen = strlen(path);
+
+	if (plen > 4 && strcasecmp(path + plen - 4, ".csv") == 0)
+		return calendar_load_csv(path, NULL, ret, diags);
 	/* Said here in the words of a holiday file; cfgfile has its own. */
 	if (access(path, R_OK) < 0) {
 		r = -errno;
@@ -220,6 +499,7 @@ int calendar_load(const char *path, struct calendar *ret,
 		goto out;
 	}
 	qsort(cal.holidays, cal.n, sizeof(*cal.holidays), holiday_cmp);
+	calendar_cover(&cal);
 	*ret = cal;
 	cal.holidays = NULL;
 	cal.n = 0;
@@ -259,6 +539,45 @@ static long long floor_div(long long a, long long b)
 	return a / b - (a % b != 0 && (a < 0) != (b < 0));
 }
 
+/* The local date in Japan of an instant. */
+static int tokyo_day(time_t now)
+{
+	return (int)floor_div((long long)now + 9 * 3600, 86400);
+}
+
+int calendar_days_left(const struct calendar *cal, time_t now, int *ret_days)
+{
+	if (cal == NULL || cal->first_day > cal->last_day)
+		return -ENOENT;
+	*ret_days = cal->last_day - tokyo_day(now);
+	return 0;
+}
+
+bool calendar_covers(const struct calendar *cal, time_t now)
+{
+	int day = tokyo_day(now);
+
+	return cal != NULL && cal->first_day <= cal->last_day &&
+	       day >= cal->first_day && day <= cal->last_day;
+}
+
+/* Whether the date is in a "YYYY-MM-DD,YYYY-MM-DD" list. */
+static bool in_date_list(const char *list, int day)
+{
+	char date[48];
+	size_t n;
+
+	if (list == NULL || *list == '\0')
+		return false;
+	calendar_format_date(day, date, sizeof(date));
+	n = strlen(date);
+	for (const char *p = list; (p = strstr(p, date)) != NULL; p += n)
+		if ((p == list || p[-1] == ',') &&
+		    (p[n] == ',' || p[n] == '\0'))
+			return true;
+	return false;
+}
+
 enum calendar_period calendar_period_at(const struct calendar *cal,
 					const struct dir_hours *hours,
 					time_t now)
@@ -279,6 +598,11 @@ enum calendar_period calendar_period_at(const struct calendar *cal,
 
 	if (day >= -2147483647LL && day <= 2147483647LL &&
 	    calendar_holiday_on(cal, (int)day) != NULL)
+		return CALENDAR_HOLIDAY;
+	if (day >= -2147483647LL && day <= 2147483647LL &&
+	    ((cal != NULL && cal->year_end_days_off &&
+	      calendar_is_year_end((int)day)) ||
+	     in_date_list(hours->days_off, (int)day)))
 		return CALENDAR_HOLIDAY;
 	if (!(hours->days & (1u << weekday)))
 		return CALENDAR_HOLIDAY;

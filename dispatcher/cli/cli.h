@@ -25,5 +25,14 @@ int cli_cancel(const char *config, int argc, char **argv);
 int cli_serve(const char *config, int argc, char **argv);
 /* cli_audit.c: checks of the database itself, daemon or not. */
 int cli_audit(const char *config, int argc, char **argv);
+int cli_calendar(const char *config, int argc, char **argv);
+
+struct config;
+/*
+ * Puts the calendar imported into config's database (if any) in place of
+ * the config's: returns 1 when it did, 0 when none was imported, or a
+ * negative errno when the database could not be read.
+ */
+int cli_calendar_apply(struct config *config);
 
 #endif

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <strings.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -22,12 +23,16 @@
 static const char contacts_usage[] =
 	"usage: pocalert contacts COMMAND [OPTIONS]\n"
 	"\n"
-	"  import FILE [--encoding cp932] [--replace] [--init]\n"
+	"  import FILE [--encoding auto|utf-8|cp932] [--force-encoding]\n"
+	"              [--replace] [--init]\n"
 	"      load a directory file (.conf) or CSV (.csv); all or nothing.\n"
 	"      Without --replace organisations are added or updated; with it\n"
-	"      the directory becomes exactly the file. --init accepts an\n"
-	"      empty (0-byte) database file as a new one.\n"
-	"  check FILE [--encoding cp932]\n"
+	"      the directory becomes exactly the file. --encoding auto (the\n"
+	"      default) reads a CSV as UTF-8 or CP932, whichever it is;\n"
+	"      shift_jis, sjis and windows-31j mean cp932. A UTF-8 file is\n"
+	"      refused under cp932 unless --force-encoding. --init accepts\n"
+	"      an empty (0-byte) database file as a new one.\n"
+	"  check FILE [--encoding E] [--force-encoding]\n"
 	"      validate a file without touching the database\n"
 	"  list [--sector SECTOR] [--json]\n"
 	"      print the organisations\n"
@@ -36,6 +41,8 @@ static const char contacts_usage[] =
 
 struct contacts_args {
 	const char *encoding;
+	char forced[40]; /* encoding + "!" under --force-encoding */
+	bool force;
 	const char *sector;
 	bool replace;
 	bool json;
@@ -52,6 +59,7 @@ static int parse_args(const char *cmd, const char *allowed, int argc,
 {
 	static const struct option longopts[] = {
 		{"encoding", required_argument, NULL, 'e'},
+		{"force-encoding", no_argument, NULL, 'f'},
 		{"sector", required_argument, NULL, 's'},
 		{"replace", no_argument, NULL, 'r'},
 		{"init", no_argument, NULL, 'i'},
@@ -66,6 +74,10 @@ static int parse_args(const char *cmd, const char *allowed, int argc,
 	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		if (ch == 'h')
 			return 1;
+		if (ch == 'f' && strchr(allowed, 'e') != NULL) {
+			a->force = true;
+			continue;
+		}
 		if (ch == '?' || strchr(allowed, ch) == NULL) {
 			fprintf(stderr,
 				"pocalert contacts %s: unknown option %s\n",
@@ -98,15 +110,44 @@ static int parse_args(const char *cmd, const char *allowed, int argc,
 			argv[optind]);
 		return -EINVAL;
 	}
-	if (a->encoding && strcmp(a->encoding, "cp932") != 0 &&
-	    strcmp(a->encoding, "utf-8") != 0) {
-		fprintf(stderr,
-			"pocalert contacts %s: --encoding: unknown encoding "
-			"\"%s\" (cp932 or utf-8)\n",
-			cmd, a->encoding);
-		return -EINVAL;
+	if (a->force && a->encoding != NULL) {
+		/* dir_read_text's spelling of a forced encoding. */
+		if (snprintf(a->forced, sizeof(a->forced), "%s!",
+			     a->encoding) >= (int)sizeof(a->forced)) {
+			fprintf(stderr,
+				"pocalert contacts %s: --encoding: unknown "
+				"encoding\n",
+				cmd);
+			return -EINVAL;
+		}
+		a->encoding = a->forced;
 	}
 	return 0;
+}
+
+/*
+ * Which encoding auto picked for a CSV file, as the end of the line that
+ * reports the import ("", or "; read as CP932 (detected)").
+ */
+static const char *told_encoding(const char *path, const char *encoding)
+{
+	struct diag_list quiet = {0};
+	const char *picked = NULL, *told = "";
+	char *text = NULL;
+	size_t len = strlen(path);
+	int r;
+
+	if ((encoding != NULL && strcasecmp(encoding, "auto") != 0) ||
+	    len < 4 || strcasecmp(path + len - 4, ".csv") != 0)
+		return "";
+	r = dir_read_text_as(path, NULL, false, &text, &len, &picked, &quiet);
+	if (r == 0 && picked != NULL)
+		told = strcmp(picked, "cp932") == 0
+			       ? "; read as CP932 (detected)"
+			       : "; read as UTF-8 (detected)";
+	free(text);
+	diag_clear(&quiet);
+	return told;
 }
 
 /* Prints a file's errors; returns the exit status they mean. */
@@ -148,8 +189,10 @@ static int cmd_check(struct contacts_args *a)
 			for (size_t k = 0; k < d.orgs[i].n_contacts; k++)
 				methods += d.orgs[i].contacts[k].n_methods;
 		}
-		printf("%s: ok: %zu organisations, %zu contacts, %zu methods\n",
-		       a->operand, d.n_orgs, contacts, methods);
+		printf("%s: ok: %zu organisations, %zu contacts, %zu "
+		       "methods%s\n",
+		       a->operand, d.n_orgs, contacts, methods,
+		       told_encoding(a->operand, a->encoding));
 	}
 	directory_free(&d);
 	return status;
@@ -264,9 +307,10 @@ static int cmd_import(const char *config, struct contacts_args *a)
 		goto out;
 	}
 	printf("%s: imported %zu organisations (%d added, %d updated, "
-	       "%d removed), %d contacts, %d methods\n",
+	       "%d removed), %d contacts, %d methods%s\n",
 	       a->operand, d.n_orgs, st.orgs_added, st.orgs_updated,
-	       st.orgs_removed, st.contacts, st.methods);
+	       st.orgs_removed, st.contacts, st.methods,
+	       told_encoding(a->operand, a->encoding));
 out:
 	diag_clear(&diags);
 	store_close(s);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <event2/event.h>
@@ -64,6 +65,46 @@ static int serve_url_fill_port(char **url, int port)
 	return 0;
 }
 
+/*
+ * Raises the soft limit on open descriptors to the hard one: the usual
+ * 1024 is a historical default for select(), which nothing here uses,
+ * and a public listener with a thousand idle clients must not starve
+ * the mail and web-hook sends of sockets.
+ */
+static void serve_raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= rl.rlim_max)
+		return;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+		log_warn("cannot raise the open-file limit");
+}
+
+/*
+ * Descriptors kept back from the listener for everything else: every
+ * channel's sends in flight (a socket each, and one more for a worker's
+ * or a resolver's), the database with its journal, the log, and room.
+ */
+static int serve_fd_reserve(const struct config *c)
+{
+	long n = 64;
+
+	for (size_t i = 0; i < c->n_channels; i++)
+		n += 2L * c->channels[i].max_concurrency;
+	return n > 100000 ? 100000 : (int)n;
+}
+
+/* SIGHUP: a renewed TLS certificate is read again. */
+static void on_hup(evutil_socket_t sig, short what, void *arg)
+{
+	(void)sig;
+	(void)what;
+	log_info("received SIGHUP: reloading the TLS certificate");
+	http_server_reload_tls(arg);
+}
+
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
 	(void)what;
@@ -110,7 +151,8 @@ int cli_serve(const char *config_path, int argc, char **argv)
 	struct event_base *base = NULL;
 	struct engine *e = NULL;
 	struct http_server *http = NULL;
-	struct event *sigterm = NULL, *sigint = NULL;
+	struct event *sigterm = NULL, *sigint = NULL, *sighup = NULL;
+	struct http_options hopt;
 	struct store *guard = NULL;
 	unsigned open_flags = STORE_OPEN_EXCLUSIVE;
 	bool new_key = false;
@@ -167,7 +209,14 @@ int cli_serve(const char *config_path, int argc, char **argv)
 		status = CLI_EXIT_FAILURE;
 		goto out;
 	}
+	/* An imported calendar takes the place of the holiday file. */
+	if (cli_calendar_apply(config) < 0) {
+		log_warnx("cannot read the calendar from %s", config->database);
+		status = CLI_EXIT_FAILURE;
+		goto out;
+	}
 	signal(SIGPIPE, SIG_IGN);
+	serve_raise_nofile();
 	/* Drivers with worker threads wake the loop from those threads. */
 	if (evthread_use_pthreads() < 0 || (base = serve_base_new()) == NULL) {
 		log_warnx("cannot create the event loop");
@@ -179,7 +228,19 @@ int cli_serve(const char *config_path, int argc, char **argv)
 	 * public_url, which must already name the port the kernel picked.
 	 * Requests wait in the backlog until the loop runs.
 	 */
-	r = http_server_new(base, NULL, config->listen, &http);
+	http_options_default(&hopt, config->listen);
+	hopt.max_connections = config->listen_max_connections;
+	hopt.max_per_address = config->listen_max_per_address;
+	hopt.request_timeout = config->listen_request_timeout;
+	hopt.fd_reserve = serve_fd_reserve(config);
+	hopt.trusted_proxies = (const char *const *)config->trusted_proxies;
+	hopt.n_trusted_proxies = config->n_trusted_proxies;
+	hopt.metrics_listen = config->metrics_listen;
+	if (config->has_metrics_token)
+		hopt.metrics_token_sha256 = config->metrics_token_sha256;
+	hopt.tls_certificate = config->tls_certificate;
+	hopt.tls_key = config->tls_key;
+	r = http_server_new_with(base, NULL, &hopt, &http);
 	if (r < 0) {
 		log_warnx("cannot listen on %s: %s", config->listen,
 			  strerror(-r));
@@ -211,14 +272,19 @@ int cli_serve(const char *config_path, int argc, char **argv)
 		 config->listen, port, config->database);
 	sigterm = evsignal_new(base, SIGTERM, on_signal, base);
 	sigint = evsignal_new(base, SIGINT, on_signal, base);
-	if (sigterm == NULL || sigint == NULL || evsignal_add(sigterm, NULL) ||
-	    evsignal_add(sigint, NULL)) {
+	sighup = evsignal_new(base, SIGHUP, on_hup, http);
+	if (sigterm == NULL || sigint == NULL || sighup == NULL ||
+	    evsignal_add(sigterm, NULL) || evsignal_add(sigint, NULL) ||
+	    evsignal_add(sighup, NULL)) {
 		status = CLI_EXIT_FAILURE;
 		goto out;
 	}
 	event_base_dispatch(base);
 	status = CLI_EXIT_OK;
 out:
+	/* Before the server goes: the drain below still turns the loop. */
+	if (sighup)
+		event_free(sighup);
 	/* Stop taking requests first, then drain the engine. */
 	http_server_free(http);
 	engine_free(e, SHUTDOWN_GRACE_MS);

@@ -15,6 +15,7 @@ static const struct cli_command commands[] = {
 	 cli_status},
 	{"alerts", "list recent alerts", cli_alerts},
 	{"cancel", "stop an alert's escalation", cli_cancel},
+	{"calendar", "import and show the holiday calendar", cli_calendar},
 	{"audit", "verify an alert's timeline in the database", cli_audit},
 	{"serve", "run the engine and its HTTP listener", cli_serve},
 	{NULL, NULL, NULL},

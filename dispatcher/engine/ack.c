@@ -1,11 +1,8 @@
 /*
- * Acknowledgement by reply link. Every contact of every alert has a
- * personal link {public_url}/ack/{token}. The token is 160 bits of
- * HMAC-SHA256, keyed by 256 random bits from getrandom() kept in a key
- * file beside the database (never in it), over the alert, organisation
- * and contact ids: so links can be rebuilt for escalation steps and after
- * a restart, while the store keeps only each token's SHA-256 and a copy
- * of the database alone lets nobody confirm.
+ * Acknowledgement by reply link: what a link's page shows, opening it,
+ * and confirming. Every contact of every alert has a personal link
+ * {public_url}/ack/{token} (token.c); the store keeps each token's
+ * SHA-256, and a link is looked up by hashing what the URL holds.
  *
  * A confirmation is written through the group commit and its completion
  * runs only once it is on disk, so the HTTP reply means "durable".
@@ -20,79 +17,14 @@
 
 #include "common/crypto.h"
 #include "common/log.h"
-#include "dispatcher/engine/engine_internal.h"
 #include "common/timefmt.h"
 #include "dispatcher/engine/clock.h"
+#include "dispatcher/engine/escalation.h"
+#include "dispatcher/engine/model.h"
 
 double engine_ack_rate_limit(struct engine *e)
 {
 	return e->config->ack_rate_limit;
-}
-
-int ack_key_load(struct engine *e, const char *path)
-{
-	ssize_t n;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		n = read(fd, e->ack_key, sizeof(e->ack_key));
-		close(fd);
-		if (n != (ssize_t)sizeof(e->ack_key)) {
-			log_warnx("%s: not a reply-link key (want %zu bytes)",
-				  path, sizeof(e->ack_key));
-			return -EINVAL;
-		}
-		return 0;
-	}
-	if (errno != ENOENT) {
-		log_warn("%s", path);
-		return -errno;
-	}
-	if (crypto_random(e->ack_key, sizeof(e->ack_key)) < 0)
-		return -EIO;
-	/* O_EXCL: two engines starting at once must not write two keys. */
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		log_warn("%s: cannot create the reply-link key", path);
-		return -errno;
-	}
-	n = write(fd, e->ack_key, sizeof(e->ack_key));
-	if (n != (ssize_t)sizeof(e->ack_key) || fsync(fd) < 0) {
-		close(fd);
-		unlink(path);
-		return -EIO;
-	}
-	close(fd);
-	log_info("created the reply-link key %s", path);
-	return 0;
-}
-
-void ack_token(const struct engine *e, const char *alert_id, const char *org_id,
-	       const char *contact_id, char out[33])
-{
-	static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz234567";
-	uint8_t mac[SHA256_LEN];
-	char msg[512];
-	int len;
-
-	/* NUL separators: no two id triples give the same input. */
-	len = snprintf(msg, sizeof(msg), "ack%c%s%c%s%c%s", 0, alert_id, 0,
-		       org_id, 0, contact_id);
-	if (len < 0 || (size_t)len >= sizeof(msg))
-		len = sizeof(msg) - 1;
-	crypto_hmac_sha256(e->ack_key, sizeof(e->ack_key), msg, (size_t)len,
-			   mac);
-	/* base32 of the first 20 bytes: 32 characters, 160 bits. */
-	for (int i = 0; i < 32; i++) {
-		int bit = i * 5, byte = bit / 8, shift = bit % 8;
-		unsigned v = (unsigned)mac[byte] << 8 |
-			     (byte + 1 < 20 ? mac[byte + 1] : 0);
-
-		out[i] = alphabet[(v >> (11 - shift)) & 31];
-	}
-	out[32] = '\0';
-	explicit_bzero(mac, sizeof(mac));
 }
 
 static char *dup_or_null(const char *t)
@@ -165,14 +97,14 @@ static struct timeline_head *head_for(struct engine *e, const char *alert_id,
 				      struct rt_alert **ret_a,
 				      struct timeline_head *tmp)
 {
-	struct rt_alert *a = engine_alert_find(e, alert_id);
+	struct rt_alert *a = model_alert_find(e, alert_id);
 
 	struct timeline_head *kept;
 
 	*ret_a = a;
 	if (a != NULL)
 		return &a->timeline;
-	kept = engine_kept_head(e, alert_id);
+	kept = model_kept_head(e, alert_id);
 	if (kept != NULL)
 		return kept;
 	/* Long gone: what is queued goes first, then the store knows. */
@@ -180,7 +112,7 @@ static struct timeline_head *head_for(struct engine *e, const char *alert_id,
 	if (timeline_head_load(e->store, alert_id, tmp) < 0)
 		return NULL;
 	/* Keep it for the next answer to the same alert. */
-	return engine_keep_head(e, alert_id, tmp);
+	return model_keep_head(e, alert_id, tmp);
 }
 
 static void event_for(struct engine *e, const char *alert_id, const char *actor,
@@ -247,7 +179,7 @@ int engine_ack_confirm(struct engine *e, const char *token,
 		 response, name && *name ? " by " : "", name ? name : "",
 		 comment && *comment ? ": " : "", comment ? comment : "",
 		 source ? source : "?");
-	a = engine_alert_find(e, v.alert_id);
+	a = model_alert_find(e, v.alert_id);
 	if (a != NULL && (size_t)pos < a->n_orgs &&
 	    strcmp(a->orgs[pos].org_id, v.org_id) == 0) {
 		struct rt_org *o = &a->orgs[pos];
@@ -291,7 +223,6 @@ int engine_ack_confirm(struct engine *e, const char *token,
 			if (o->closed && o->state == OSTATE_UNREACHABLE)
 				o->state = OSTATE_ACKNOWLEDGED;
 			escalation_close_org(e, a, o, OSTATE_ACKNOWLEDGED);
-			escalation_maybe_release(e, a);
 		}
 	} else {
 		/*

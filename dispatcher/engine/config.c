@@ -270,15 +270,90 @@ static int read_policies(struct config *c, struct diag_list *diags)
 			return -ENOMEM;
 		r = calendar_load(path, &c->calendar, diags);
 		free(path);
-		if (r < 0)
-			return r;
+	} else {
+		/* The Cabinet Office's 2026-2027 rows; the watch warns. */
+		r = calendar_builtin(&c->calendar);
 	}
+	if (r < 0)
+		return r;
+	c->calendar.year_end_days_off =
+		cfg_getbool(c->cfg, "year_end_days_off");
 	/* The reply-link key lives beside the database, never inside it. */
 	if (key != NULL)
 		c->ack_key_file = config_resolve_path(c, key);
 	else if (asprintf(&c->ack_key_file, "%s.ackkey", c->database) < 0)
 		c->ack_key_file = NULL;
 	return c->ack_key_file ? 0 : -ENOMEM;
+}
+
+/* A path setting resolved against the config's directory, or NULL. */
+static int opt_path(struct config *c, const char *name, char **ret)
+{
+	const char *v = cfg_getstr(c->cfg, name);
+
+	*ret = NULL;
+	if (v == NULL || v[0] == '\0')
+		return 0;
+	*ret = config_resolve_path(c, v);
+	return *ret ? 0 : -ENOMEM;
+}
+
+/* The listener's defences: connection caps, proxies, metrics, TLS. */
+static int read_listener(struct config *c, struct diag_list *diags)
+{
+	long maxc = cfg_getint(c->cfg, "listen_max_connections");
+	long per = cfg_getint(c->cfg, "listen_max_per_address");
+	long rt = cfg_getint(c->cfg, "listen_request_timeout");
+	const char *ml = cfg_getstr(c->cfg, "metrics_listen");
+	const char *mt = cfg_getstr(c->cfg, "metrics_token_sha256");
+	size_t n = cfg_size(c->cfg, "trusted_proxies");
+	int bad = 0;
+
+	if (maxc < 0 || maxc > 1000000 || per < 0 || per > 1000000) {
+		diag_add(diags, c->path, 0,
+			 "listen_max_connections and listen_max_per_address "
+			 "must be 0..1000000 (0: no cap of its own)");
+		bad++;
+	}
+	if (rt < 1 || rt > 3600) {
+		diag_add(diags, c->path, 0,
+			 "listen_request_timeout must be 1..3600 seconds");
+		bad++;
+	}
+	c->listen_max_connections = (int)maxc;
+	c->listen_max_per_address = (int)per;
+	c->listen_request_timeout = (int)rt;
+	if (mt != NULL) {
+		if (hex_decode(mt, c->metrics_token_sha256, SHA256_LEN) < 0) {
+			diag_add(diags, c->path, 0,
+				 "metrics_token_sha256 must be 64 hex digits "
+				 "(sha256sum of the token)");
+			bad++;
+		}
+		c->has_metrics_token = true;
+	}
+	if (ml != NULL && (c->metrics_listen = strdup(ml)) == NULL)
+		return -ENOMEM;
+	c->trusted_proxies = calloc(n ? n : 1, sizeof(char *));
+	if (c->trusted_proxies == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		c->trusted_proxies[i] = strdup(
+			cfg_getnstr(c->cfg, "trusted_proxies", (unsigned)i));
+		if (c->trusted_proxies[i] == NULL)
+			return -ENOMEM;
+		c->n_trusted_proxies++;
+	}
+	if (opt_path(c, "tls_certificate", &c->tls_certificate) < 0 ||
+	    opt_path(c, "tls_key", &c->tls_key) < 0)
+		return -ENOMEM;
+	if ((c->tls_certificate == NULL) != (c->tls_key == NULL)) {
+		diag_add(diags, c->path, 0,
+			 "tls_certificate and tls_key go together: give both "
+			 "or neither");
+		bad++;
+	}
+	return bad ? -EINVAL : 0;
 }
 
 int config_load(const char *path, struct config **ret, struct diag_list *diags)
@@ -316,10 +391,19 @@ int config_load(const char *path, struct config **ret, struct diag_list *diags)
 			POLICY_CFG_SEC,
 			SELECT_CFG_SEC,
 			CFG_STR("holidays", NULL, CFGF_NODEFAULT),
+			CFG_BOOL("year_end_days_off", cfg_true, CFGF_NONE),
 			CFG_STR("mode", "normal", CFGF_NONE),
 			CFG_STR("timezone", "Asia/Tokyo", CFGF_NONE),
 			CFG_FLOAT("ack_rate_limit", 30, CFGF_NONE),
 			CFG_STR("ack_key_file", NULL, CFGF_NODEFAULT),
+			CFG_INT("listen_max_connections", 0, CFGF_NONE),
+			CFG_INT("listen_max_per_address", 100, CFGF_NONE),
+			CFG_INT("listen_request_timeout", 20, CFGF_NONE),
+			CFG_STR_LIST("trusted_proxies", "{}", CFGF_NONE),
+			CFG_STR("metrics_listen", NULL, CFGF_NODEFAULT),
+			CFG_STR("metrics_token_sha256", NULL, CFGF_NODEFAULT),
+			CFG_STR("tls_certificate", NULL, CFGF_NODEFAULT),
+			CFG_STR("tls_key", NULL, CFGF_NODEFAULT),
 			CFG_FUNC("include", cfg_include),
 			CFG_END(),
 		};
@@ -354,6 +438,8 @@ int config_load(const char *path, struct config **ret, struct diag_list *diags)
 		r = read_channels(c, diags);
 	if (r == 0)
 		r = read_policies(c, diags);
+	if (r == 0)
+		r = read_listener(c, diags);
 	if (r < 0)
 		goto fail;
 	*ret = c;
@@ -396,5 +482,13 @@ void config_free(struct config *c)
 	selection_free(&c->selection);
 	calendar_free(&c->calendar);
 	free(c->ack_key_file);
+	for (size_t i = 0; i < c->n_trusted_proxies; i++)
+		free(c->trusted_proxies[i]);
+	free(c->trusted_proxies);
+	free(c->metrics_listen);
+	explicit_bzero(c->metrics_token_sha256,
+		       sizeof(c->metrics_token_sha256));
+	free(c->tls_certificate);
+	free(c->tls_key);
 	free(c);
 }

@@ -8,6 +8,7 @@
 #ifndef POCALERT_CONFIG_H
 #define POCALERT_CONFIG_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <confuse.h>
@@ -54,6 +55,17 @@ struct config {
 	enum select_mode mode;	  /* the centre's mode: normal or large-scale */
 	double ack_rate_limit;	  /* /ack requests per second per address */
 	char *ack_key_file;	  /* owned; the reply-link key's file */
+	/* The listener's defences (see pocalert.conf.example). */
+	int listen_max_connections; /* 0: as the descriptor limit allows */
+	int listen_max_per_address; /* 0: no cap */
+	int listen_request_timeout; /* seconds to send a whole request */
+	char **trusted_proxies;	    /* owned; addresses or ADDRESS/BITS */
+	size_t n_trusted_proxies;
+	char *metrics_listen; /* owned; "HOST:PORT" for /metrics, or NULL */
+	uint8_t metrics_token_sha256[SHA256_LEN]; /* when has_metrics_token */
+	bool has_metrics_token;
+	char *tls_certificate; /* owned; PEM chain file, or NULL: plain HTTP */
+	char *tls_key;	       /* owned; PEM key file, with tls_certificate */
 	cfg_t *cfg; /* owned; the parsed tree, for sections read later */
 	cfg_opt_t *channel_options; /* owned; merged generic + driver options */
 };

@@ -1,11 +1,14 @@
 /*
  * The engine's lifecycle: building it from the config (store, writer,
- * channels), authenticating operators, metrics, and shutting down without
- * losing anything. Intake lives in intake.c, sending in scheduler.c,
- * reloading after a restart in recovery.c.
+ * channels, the reply-link key, the hooks between its modules), reloading
+ * unfinished work, authenticating operators, metrics, flushing, and
+ * shutting down without losing anything. It sits on top of the engine's
+ * modules and is called by none of them: intake lives in intake.c,
+ * acknowledgements in ack.c, escalation in escalation.c, planning in
+ * plan.c, sending in scheduler.c, reloading in recovery.c, the structs in
+ * model.c.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,116 +16,15 @@
 #include "common/cfgfile.h"
 #include "common/crypto.h"
 #include "common/log.h"
-#include "dispatcher/engine/engine_internal.h"
 #include "common/timefmt.h"
+#include "dispatcher/engine/calendar_watch.h"
 #include "dispatcher/engine/clock.h"
-
-struct rt_alert *engine_alert_find(struct engine *e, const char *id)
-{
-	struct rt_alert *a;
-
-	LIST_FOREACH(a, &e->alerts, link)
-	if (strcmp(a->id, id) == 0)
-		return a;
-	return NULL;
-}
-
-void engine_delivery_free(struct rt_delivery *d)
-{
-	if (d == NULL)
-		return;
-	timer_free(d->timer);
-	free(d->id);
-	free(d->contact_id);
-	free(d->contact_name);
-	free(d->language);
-	free(d->address);
-	free(d->charset);
-	free(d->ack_url);
-	free(d->title);
-	free(d->body);
-	free(d);
-}
-
-static void rt_org_fini(struct rt_org *o)
-{
-	free(o->org_id);
-	free(o->org_name);
-	for (size_t i = 0; i < o->n_targeted; i++)
-		free(o->targeted[i]);
-	free(o->targeted);
-	for (size_t i = 0; i < o->n_confirmed; i++)
-		free(o->confirmed[i]);
-	free(o->confirmed);
-}
-
-void engine_alert_free(struct rt_alert *a)
-{
-	struct rt_delivery *d;
-
-	if (a == NULL)
-		return;
-	while ((d = LIST_FIRST(&a->deliveries)) != NULL) {
-		LIST_REMOVE(d, alink);
-		engine_delivery_free(d);
-	}
-	for (size_t i = 0; i < a->n_orgs; i++)
-		rt_org_fini(&a->orgs[i]);
-	free(a->orgs);
-	rt_org_fini(&a->duty);
-	free(a->id);
-	free(a->title);
-	free(a->body);
-	free(a->type);
-	free(a->severity);
-	free(a);
-}
-
-struct timeline_head *engine_keep_head(struct engine *e, const char *id,
-				       const struct timeline_head *head)
-{
-	size_t n = sizeof(e->heads) / sizeof(e->heads[0]);
-	struct timeline_head *h = engine_kept_head(e, id);
-
-	if (h == NULL) {
-		size_t i = e->next_head++ % n;
-
-		snprintf(e->heads[i].id, sizeof(e->heads[i].id), "%s", id);
-		h = &e->heads[i].head;
-	}
-	*h = *head;
-	return h;
-}
-
-struct timeline_head *engine_kept_head(struct engine *e, const char *id)
-{
-	for (size_t i = 0; i < sizeof(e->heads) / sizeof(e->heads[0]); i++)
-		if (e->heads[i].id[0] && strcmp(e->heads[i].id, id) == 0)
-			return &e->heads[i].head;
-	return NULL;
-}
-
-struct rt_channel *engine_channel_find(struct engine *e, const char *name)
-{
-	for (size_t i = 0; i < e->n_channels; i++)
-		if (strcmp(e->channels[i].ch.name, name) == 0)
-			return &e->channels[i];
-	return NULL;
-}
-
-void engine_event(struct engine *e, struct rt_alert *a, const char *actor,
-		  const char *kind, const char *org_id, const char *delivery_id,
-		  const char *fmt, ...)
-{
-	char detail[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(detail, sizeof(detail), fmt, ap);
-	va_end(ap);
-	timeline_append(e->writer, &a->timeline, a->id, clock_now_ms(), actor,
-			kind, org_id, delivery_id, detail);
-}
+#include "dispatcher/engine/dircache.h"
+#include "dispatcher/engine/escalation.h"
+#include "dispatcher/engine/model.h"
+#include "dispatcher/engine/recovery.h"
+#include "dispatcher/engine/scheduler.h"
+#include "dispatcher/engine/token.h"
 
 struct store *engine_store(struct engine *e)
 {
@@ -225,7 +127,7 @@ static void engine_check_policies(struct engine *e)
 					dir_channel_name((enum dir_channel)c);
 
 				if ((p->steps[k].channels & POLICY_BIT(c)) &&
-				    engine_channel_find(e, name) == NULL)
+				    model_channel_find(e, name) == NULL)
 					log_warnx(
 						"policy %s step %d: no channel "
 						"\"%s\" is configured; its "
@@ -263,13 +165,16 @@ int engine_new(struct event_base *base, const struct config *config,
 	if (r < 0)
 		goto fail;
 	engine_check_policies(e);
-	r = ack_key_load(e, config->ack_key_file);
+	r = token_key_load(e, config->ack_key_file);
 	if (r < 0) {
 		diag_add(diags, config->ack_key_file, 0,
 			 "cannot read or create the reply-link key");
 		goto fail;
 	}
-	if (directory_refresh(e) < 0 || escalation_start(e) < 0) {
+	/* Settled deliveries go to escalation: the scheduler knows only this. */
+	e->settled = escalation_settled;
+	if (model_release_start(e) < 0 || dircache_refresh(e) < 0 ||
+	    escalation_start(e) < 0 || calendar_watch_start(e) < 0) {
 		r = -EIO;
 		goto fail;
 	}
@@ -307,6 +212,7 @@ void engine_free(struct engine *e, int grace_ms)
 	e->stopping = true;
 	timer_free(e->tick);
 	e->tick = NULL;
+	calendar_watch_stop(e);
 	/*
 	 * Let sends on the wire finish, within the grace period. The wait is
 	 * for real I/O, so it is measured on the wall clock: a test's fake
@@ -335,9 +241,12 @@ void engine_free(struct engine *e, int grace_ms)
 		free(c->ch.name);
 	}
 	writer_free(e->writer);
+	/* What the release timer would free goes below with the rest. */
+	timer_free(e->release);
+	e->release = NULL;
 	while ((a = LIST_FIRST(&e->alerts)) != NULL) {
 		LIST_REMOVE(a, link);
-		engine_alert_free(a);
+		model_alert_free(a);
 	}
 	free(e->channels);
 	explicit_bzero(e->ack_key, sizeof(e->ack_key));

@@ -68,6 +68,13 @@ int engine_metrics(struct engine *e, struct buf *out);
 bool engine_accepting(struct engine *e);
 
 /*
+ * One line on the holiday calendar for /healthz into buf: when it ends
+ * and how many days are left. Returns 1 when it ends within 90 days, has
+ * ended or is empty (a warning), else 0.
+ */
+int engine_calendar_status(struct engine *e, char *buf, size_t len);
+
+/*
  * Checks a bearer token against the configured operators. Returns the
  * operator's name (owned by the engine) or NULL.
  */

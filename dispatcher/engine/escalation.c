@@ -6,28 +6,32 @@
  * acceptance, so after a restart the same questions give the same
  * answers and a step that fell due meanwhile runs at once.
  *
+ * Intake arms the tick for now (escalation_schedule), so a new alert's
+ * step 0 is planned on the next turn of the loop by this same path.
+ *
  * A step whose deliveries all fail runs the next step at once (failover
- * to the organisation's next channels) instead of waiting for its time.
- * When every organisation is closed the alert is finished; if any was
- * unreachable, the duty contacts of the government organisation get one
- * notice listing them.
+ * to the organisation's next channels) instead of waiting for its time:
+ * the scheduler reports each settled delivery through the engine's hook,
+ * which engine.c points at escalation_settled. When every organisation
+ * is closed the alert is finished; if any was unreachable, the duty
+ * contacts of the government organisation get one notice listing them
+ * (its words are notice.c's). A finished alert is released by the model
+ * on a later turn of the loop, never here.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/buf.h"
 #include "common/log.h"
-#include "dispatcher/engine/engine_internal.h"
 #include "dispatcher/engine/clock.h"
+#include "dispatcher/engine/dircache.h"
+#include "dispatcher/engine/escalation.h"
+#include "dispatcher/engine/model.h"
+#include "dispatcher/engine/plan.h"
+#include "dispatcher/engine/scheduler.h"
 
 #define TICK_MS 250
-
-struct rt_org *alert_org(struct rt_alert *a, size_t pos)
-{
-	return pos == DUTY_POS ? &a->duty : &a->orgs[pos];
-}
 
 static int confirmed_targets(const struct rt_org *o)
 {
@@ -42,41 +46,6 @@ static int confirmed_targets(const struct rt_org *o)
 	return n;
 }
 
-void escalation_maybe_release(struct engine *e, struct rt_alert *a)
-{
-	if (a->finished && a->unfinished == 0 && !a->busy) {
-		engine_keep_head(e, a->id, &a->timeline);
-		LIST_REMOVE(a, link);
-		engine_alert_free(a);
-	}
-}
-
-int escalation_duty_text(const struct rt_alert *a, char **title, char **body)
-{
-	struct buf t = {0}, b = {0};
-	size_t n = 0;
-
-	for (size_t i = 0; i < a->n_orgs; i++)
-		n += a->orgs[i].state == OSTATE_UNREACHABLE;
-	buf_printf(&t, "【到達不能】%zu organisations unreachable: %s", n,
-		   a->title);
-	buf_printf(&b, "次の組織に連絡がつきませんでした。\n"
-		       "These organisations could not be reached:\n\n");
-	for (size_t i = 0; i < a->n_orgs; i++)
-		if (a->orgs[i].state == OSTATE_UNREACHABLE)
-			buf_printf(&b, "- %s  %s\n", a->orgs[i].org_id,
-				   a->orgs[i].org_name);
-	buf_printf(&b, "\nalert %s: %s\n", a->id, a->title);
-	*title = buf_steal(&t);
-	*body = buf_steal(&b);
-	if (*title == NULL || *body == NULL) {
-		free(*title);
-		free(*body);
-		return -ENOMEM;
-	}
-	return 0;
-}
-
 /* Plans the duty notice: every method of every duty contact of government orgs. */
 static void notify_duty(struct engine *e, struct rt_alert *a,
 			size_t unreachable)
@@ -84,7 +53,7 @@ static void notify_duty(struct engine *e, struct rt_alert *a,
 	struct planned *list = NULL;
 	size_t n = 0, cap = 0;
 
-	if (directory_refresh(e) < 0)
+	if (dircache_refresh(e) < 0)
 		return;
 	for (size_t i = 0; i < e->dir.n_orgs && a->duty.org_id == NULL; i++) {
 		const struct dir_org *g = &e->dir.orgs[i];
@@ -104,43 +73,33 @@ static void notify_duty(struct engine *e, struct rt_alert *a,
 					.step = -1,
 					.kind = DKIND_UNREACHABLE,
 				};
-				struct planned *l;
 
 				if (!policy_method_allowed(a->tlp, p.method))
 					continue;
-				if (!engine_channel_find(
+				if (!model_channel_find(
 					    e, dir_channel_name(
 						       p.method->channel)))
 					continue;
-				if (n == cap) {
-					cap = cap ? cap * 2 : 8;
-					l = realloc(list, cap * sizeof(*l));
-					if (l == NULL)
-						goto out;
-					list = l;
-				}
-				list[n++] = p;
+				if (plan_push(&list, &n, &cap, &p) < 0)
+					goto out;
 			}
 		}
-		if (n > 0) {
-			a->duty.org_id = strdup(g->id);
-			a->duty.org_name = strdup(g->name);
-			a->duty.state = OSTATE_NOTIFIED;
-		}
+		if (n > 0 && plan_duty_org(e, a, g->id) < 0)
+			goto out;
 	}
 	if (n == 0) {
 		log_warnx("alert %s: %zu organisations unreachable and no duty "
 			  "contact can be told",
 			  a->id, unreachable);
-		engine_event(e, a, "engine", "duty_unreachable", NULL, NULL,
-			     "no duty contact to tell of %zu unreachable "
-			     "organisations",
-			     unreachable);
+		model_event(e, a, "engine", "duty_unreachable", NULL, NULL,
+			    "no duty contact to tell of %zu unreachable "
+			    "organisations",
+			    unreachable);
 		goto out;
 	}
-	engine_event(e, a, "engine", "duty_notified", a->duty.org_id, NULL,
-		     "%zu unreachable organisations reported to %s",
-		     unreachable, a->duty.org_id);
+	model_event(e, a, "engine", "duty_notified", a->duty.org_id, NULL,
+		    "%zu unreachable organisations reported to %s", unreachable,
+		    a->duty.org_id);
 	if (plan_commit(e, a, list, n) < 0)
 		log_warnx("alert %s: could not plan the duty notice", a->id);
 out:
@@ -162,41 +121,39 @@ void escalation_close_org(struct engine *e, struct rt_alert *a,
 		writer_org_state(e->writer, a->id, o->org_id,
 				 ostate_name(state), -1, -1);
 	if (state == OSTATE_UNREACHABLE) {
-		engine_event(e, a, "engine", "unreachable", o->org_id, NULL,
-			     "no confirmation after every step of policy %s",
-			     a->policy.name);
+		model_event(e, a, "engine", "unreachable", o->org_id, NULL,
+			    "no confirmation after every step of policy %s",
+			    a->policy.name);
 		log_warnx("alert %s: organisation %s unreachable", a->id,
 			  o->org_id);
 	}
 	if (state == OSTATE_ACKNOWLEDGED) {
 		/* Confirmed: nothing more goes to this organisation. */
-		bool was_busy = a->busy;
-
-		a->busy = true;
 		for (d = LIST_FIRST(&a->deliveries); d != NULL; d = next) {
 			next = LIST_NEXT(d, alink);
 			if (d->org == o && d->kind == DKIND_ALERT)
 				sched_cancel_delivery(d, "acknowledged");
 		}
-		a->busy = was_busy;
 	}
 	if (a->open_orgs > 0)
 		return;
 	a->finished = true;
 	if (a->cancelled)
-		return;
+		goto out;
 	for (size_t i = 0; i < a->n_orgs; i++)
 		unreachable += a->orgs[i].state == OSTATE_UNREACHABLE;
 	writer_alert_state(e->writer, a->id, "completed", clock_now_ms());
-	engine_event(e, a, "engine", "completed", NULL, NULL,
-		     "every organisation closed, %zu unreachable", unreachable);
+	model_event(e, a, "engine", "completed", NULL, NULL,
+		    "every organisation closed, %zu unreachable", unreachable);
 	log_info("alert %s: completed, %zu organisations unreachable", a->id,
 		 unreachable);
 	if (unreachable > 0)
 		notify_duty(e, a, unreachable);
+out:
+	model_alert_release(e, a);
 }
 
-void escalation_step_settled(struct rt_org *o)
+static void step_settled(struct rt_org *o)
 {
 	/* Nothing of this step got through: the next step runs now. */
 	o->force_next = true;
@@ -233,16 +190,16 @@ static int run_step(struct engine *e, struct rt_alert *a, size_t pos, int k,
 					 chans[0] ? "," : "",
 					 dir_channel_name((enum dir_channel)c));
 		o->state = OSTATE_ESCALATED;
-		engine_event(e, a, "engine", "escalated", o->org_id, NULL,
-			     "step %d: %s by %s, %d deliveries", k + 1, roles,
-			     chans, sendable);
+		model_event(e, a, "engine", "escalated", o->org_id, NULL,
+			    "step %d: %s by %s, %d deliveries", k + 1, roles,
+			    chans, sendable);
 		log_info("alert %s: organisation %s escalated to step %d",
 			 a->id, o->org_id, k + 1);
 	}
 	writer_org_state(e->writer, a->id, o->org_id, ostate_name(o->state), k,
 			 -1);
 	if (sendable == 0)
-		escalation_step_settled(o);
+		step_settled(o);
 	return 0;
 }
 
@@ -297,7 +254,7 @@ void escalation_run(struct engine *e)
 
 	if (e->stopping)
 		return;
-	if (directory_refresh(e) < 0)
+	if (dircache_refresh(e) < 0)
 		log_warnx("escalation: cannot read the directory");
 	for (a = LIST_FIRST(&e->alerts); a != NULL; a = next) {
 		struct planned *list = NULL;
@@ -306,7 +263,6 @@ void escalation_run(struct engine *e)
 		next = LIST_NEXT(a, link);
 		if (a->finished)
 			continue;
-		a->busy = true;
 		for (size_t pos = 0; pos < a->n_orgs; pos++) {
 			struct rt_org *o = &a->orgs[pos];
 
@@ -318,8 +274,7 @@ void escalation_run(struct engine *e)
 				  "will try again",
 				  a->id, n);
 		free(list);
-		a->busy = false;
-		escalation_maybe_release(e, a);
+		model_alert_release(e, a);
 	}
 }
 
@@ -331,6 +286,22 @@ static void tick_cb(void *arg)
 	/* Counted from now: a slow run delays the next look, never doubles it. */
 	if (timer_arm(e->tick, clock_now_ms() + TICK_MS) < 0)
 		log_warnx("escalation: cannot re-arm the timer");
+}
+
+void escalation_settled(struct engine *e, struct rt_delivery *d)
+{
+	struct rt_org *o = d->org;
+
+	if (d->kind == DKIND_ALERT && d->step == o->step &&
+	    o->step_unfinished == 0 && o->step_sent == 0 && !o->closed)
+		step_settled(o);
+	model_alert_release(e, d->alert);
+}
+
+void escalation_schedule(struct engine *e)
+{
+	if (e->tick == NULL || timer_arm(e->tick, clock_now_ms()) < 0)
+		log_warnx("escalation: cannot arm the timer");
 }
 
 int escalation_start(struct engine *e)

@@ -1,11 +1,12 @@
 /*
- * Intake: accepting an alert, planning deliveries for a policy step, and
- * cancelling. Accepting chooses the escalation policy and copies it into
- * the alert, then plans step 0 and commits the alert, its organisations,
- * its deliveries, its reply links and its first timeline rows in one
- * transaction before anything is sent; only then do deliveries enter the
- * channels' queues. Later steps (escalation.c) and notices reuse
- * plan_org_step and plan_commit.
+ * Intake: accepting an alert and cancelling one (engine_accept and
+ * engine_cancel of engine.h). Accepting expands the targets, chooses the
+ * escalation policy and copies it into the alert, and commits the alert,
+ * its organisations and its first timeline row in one transaction; it
+ * then schedules the escalation tick for now, which plans step 0 on the
+ * next turn of the loop through the same path as every later step
+ * (escalation.c, plan.c). Cancelling withdraws what waits, closes the
+ * organisations and may plan a cancellation notice to everyone notified.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -17,52 +18,16 @@
 
 #include "common/crypto.h"
 #include "common/log.h"
-#include "dispatcher/engine/engine_internal.h"
-#include "dispatcher/engine/planner.h"
+#include "dispatcher/engine/calendar_watch.h"
 #include "dispatcher/engine/clock.h"
+#include "dispatcher/engine/dircache.h"
+#include "dispatcher/engine/escalation.h"
+#include "dispatcher/engine/model.h"
+#include "dispatcher/engine/plan.h"
+#include "dispatcher/engine/planner.h"
+#include "dispatcher/engine/scheduler.h"
 #include "policies/calendar.h"
 #include "policies/select.h"
-
-int directory_refresh(struct engine *e)
-{
-	int64_t version = -1;
-	struct directory d = {0};
-
-	if (store_data_version(e->store, &version) < 0)
-		version = -1;
-	if (version >= 0 && version == e->dir_version)
-		return 0;
-	/* store_directory_load returns organisations in id order. */
-	if (store_directory_load(e->store, NULL, &d) < 0)
-		return -EIO;
-	directory_free(&e->dir);
-	e->dir = d;
-	e->dir_version = version;
-	return 0;
-}
-
-const struct dir_org *directory_org(struct engine *e, const char *id)
-{
-	size_t lo = 0, hi = e->dir.n_orgs;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(e->dir.orgs[mid].id, id);
-
-		if (c == 0)
-			return &e->dir.orgs[mid];
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
-}
-
-static bool has_channel(struct engine *e, enum dir_channel c)
-{
-	return engine_channel_find(e, dir_channel_name(c)) != NULL;
-}
 
 /* "20261122-" and 8 hex digits: sortable by day, unguessable enough. */
 static int new_alert_id(char *out, size_t len)
@@ -82,365 +47,6 @@ static int new_alert_id(char *out, size_t len)
 		 (unsigned)(tm.tm_mon + 1) % 100u, (unsigned)tm.tm_mday % 100u,
 		 hex);
 	return 0;
-}
-
-static bool holiday_first(struct engine *e, const struct rt_alert *a,
-			  const struct dir_org *o)
-{
-	enum calendar_period p =
-		calendar_period_at(&e->config->calendar, &o->hours,
-				   (time_t)(clock_now_ms() / 1000));
-
-	return policy_holiday_first(&a->policy, p);
-}
-
-static int push(struct planned **list, size_t *n, size_t *cap,
-		const struct planned *p)
-{
-	if (*n == *cap) {
-		size_t ncap = *cap ? *cap * 2 : 256;
-		struct planned *l = realloc(*list, ncap * sizeof(*l));
-
-		if (l == NULL)
-			return -ENOMEM;
-		*list = l;
-		*cap = ncap;
-	}
-	(*list)[(*n)++] = *p;
-	return 0;
-}
-
-int plan_org_step(struct engine *e, struct rt_alert *a, size_t pos, int step,
-		  struct planned **list, size_t *n, size_t *cap)
-{
-	const struct dir_org *o = directory_org(e, a->orgs[pos].org_id);
-	const struct policy_step *ps = policy_step_at(&a->policy, step);
-	struct policy_target *t = NULL;
-	size_t nt = 0;
-	int sendable = 0;
-
-	if (o == NULL || ps == NULL)
-		return 0; /* gone from the directory: nothing to plan */
-	if (policy_step_targets(o, ps, holiday_first(e, a, o), &t, &nt) < 0)
-		return -ENOMEM;
-	for (size_t i = 0; i < nt; i++) {
-		const struct dir_contact *c = &o->contacts[t[i].contact];
-		const struct dir_method *m = &c->methods[t[i].method];
-		struct planned p = {
-			.org = pos,
-			.contact = c,
-			.method = m,
-			.step = step,
-			.kind = DKIND_ALERT,
-		};
-
-		if (!policy_method_allowed(a->tlp, m))
-			p.skip_reason = "TLP";
-		else if (!has_channel(e, m->channel))
-			p.skip_reason = "channel";
-		else
-			sendable++;
-		if (push(list, n, cap, &p) < 0) {
-			free(t);
-			return -ENOMEM;
-		}
-	}
-	free(t);
-	return sendable;
-}
-
-/* The words of a skip reason, written once per delivery. */
-static void skip_words(const struct rt_alert *a, const struct planned *p,
-		       char *out, size_t len)
-{
-	if (strcmp(p->skip_reason, "TLP") == 0)
-		snprintf(out, len, "%s exceeds this method's limit %s",
-			 tlp_label(a->tlp), tlp_label(p->method->max_tlp));
-	else
-		snprintf(out, len, "no channel \"%s\" is configured",
-			 dir_channel_name(p->method->channel));
-}
-
-static bool contact_in(char **ids, size_t n, const char *id)
-{
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(ids[i], id) == 0)
-			return true;
-	return false;
-}
-
-static int contact_add(char ***ids, size_t *n, const char *id)
-{
-	char **a = realloc(*ids, (*n + 1) * sizeof(*a));
-
-	if (a == NULL)
-		return -ENOMEM;
-	*ids = a;
-	a[*n] = strdup(id);
-	if (a[*n] == NULL)
-		return -ENOMEM;
-	(*n)++;
-	return 0;
-}
-
-static char *dupz(const char *s, bool *oom)
-{
-	char *p = strdup(s ? s : "");
-
-	if (p == NULL)
-		*oom = true;
-	return p;
-}
-
-/* Builds a queued delivery in memory; NULL when out of memory. */
-static struct rt_delivery *delivery_new(struct engine *e, struct rt_alert *a,
-					const struct planned *p, const char *id)
-{
-	struct rt_delivery *d = calloc(1, sizeof(*d));
-	struct rt_org *o = alert_org(a, p->org);
-	bool oom = false;
-
-	if (d == NULL)
-		return NULL;
-	d->id = dupz(id, &oom);
-	d->alert = a;
-	d->org = o;
-	d->ch = engine_channel_find(e, dir_channel_name(p->method->channel));
-	d->contact_id = dupz(p->contact->id, &oom);
-	d->contact_name = dupz(p->contact->name, &oom);
-	d->language =
-		dupz(p->contact->language ? p->contact->language : "ja", &oom);
-	d->address = dupz(p->method->address, &oom);
-	d->charset = dupz(dir_charset_name(p->method->charset), &oom);
-	d->kind = p->kind;
-	d->step = p->step;
-	if (p->kind == DKIND_ALERT) {
-		char token[33];
-
-		ack_token(e, a->id, o->org_id, p->contact->id, token);
-		if (asprintf(&d->ack_url, "%s/ack/%s", e->config->public_url,
-			     token) < 0) {
-			d->ack_url = NULL;
-			oom = true;
-		}
-		explicit_bzero(token, sizeof(token));
-	} else if (p->kind == DKIND_UNREACHABLE &&
-		   escalation_duty_text(a, &d->title, &d->body) < 0) {
-		oom = true;
-	}
-	if (oom) {
-		engine_delivery_free(d);
-		return NULL;
-	}
-	intake_message_init(d);
-	return d;
-}
-
-/* Adds the rows of the planned deliveries to b, with their timeline. */
-static int persist_planned(struct engine *e, struct rt_alert *a,
-			   const struct planned *list, size_t n, int64_t now,
-			   struct store_batch *b)
-{
-	char did[96], why[160];
-
-	for (size_t i = 0; i < n; i++) {
-		const struct planned *p = &list[i];
-		const struct rt_org *o = alert_org(a, p->org);
-		const char *language =
-			p->contact->language ? p->contact->language : "ja";
-
-		snprintf(did, sizeof(did), "%s-%d", a->id,
-			 a->next_seq + (int)i);
-		if (p->skip_reason)
-			skip_words(a, p, why, sizeof(why));
-		if (store_batch_add(
-			    b,
-			    &(struct store_op){
-				    .kind = STORE_OP_DELIVERY_NEW,
-				    .delivery_new = {
-					    .id = did,
-					    .alert_id = a->id,
-					    .org_id = o->org_id,
-					    .contact_id = p->contact->id,
-					    .contact_name = p->contact->name,
-					    .language = language,
-					    .channel = dir_channel_name(
-						    p->method->channel),
-					    .address = p->method->address,
-					    .charset = dir_charset_name(
-						    p->method->charset),
-					    .step = p->step,
-					    .rank = a->next_seq + (int)i,
-					    .state = p->skip_reason ? "skipped"
-								    : "queued",
-					    .reason =
-						    p->skip_reason ? why : NULL,
-					    .kind = dkind_name(p->kind),
-				    }}) < 0)
-			return -ENOMEM;
-		if (p->skip_reason) {
-			if (timeline_add(b, &a->timeline, a->id, now, "engine",
-					 "skipped", o->org_id, did, why) < 0)
-				return -ENOMEM;
-			continue;
-		}
-		if (p->kind == DKIND_ALERT) {
-			char token[33], hash[65];
-
-			ack_token(e, a->id, o->org_id, p->contact->id, token);
-			crypto_sha256_hex(token, strlen(token), hash);
-			explicit_bzero(token, sizeof(token));
-			if (store_batch_add(
-				    b, &(struct store_op){
-					       .kind = STORE_OP_ACK_TOKEN_NEW,
-					       .ack_token_new = {
-						       .token_hash = hash,
-						       .alert_id = a->id,
-						       .org_id = o->org_id,
-						       .position = (int)p->org,
-						       .contact_id =
-							       p->contact->id,
-						       .contact_name =
-							       p->contact->name,
-						       .language = language,
-					       }}) < 0)
-				return -ENOMEM;
-		}
-	}
-	return 0;
-}
-
-/* A planned delivery with its place in its organisation's list. */
-struct ordered {
-	struct planned p;
-	size_t k; /* 0 for the organisation's first delivery, 1 next... */
-	size_t i; /* position in the original list, for a stable sort */
-};
-
-static int ordered_cmp(const void *x, const void *y)
-{
-	const struct ordered *a = x, *b = y;
-
-	if (a->k != b->k)
-		return a->k < b->k ? -1 : 1;
-	return (a->i > b->i) - (a->i < b->i);
-}
-
-/*
- * Interleaves the organisations: every organisation's first delivery
- * comes before any organisation's second, and so on. The list holds each
- * organisation's deliveries together, in its own order. Returns a
- * malloc'd copy (caller frees), or NULL when out of memory.
- */
-static struct planned *interleave(const struct planned *list, size_t n)
-{
-	struct ordered *o = calloc(n ? n : 1, sizeof(*o));
-	struct planned *out = calloc(n ? n : 1, sizeof(*out));
-	size_t k = 0;
-
-	if (o == NULL || out == NULL) {
-		free(o);
-		free(out);
-		return NULL;
-	}
-	for (size_t i = 0; i < n; i++) {
-		k = i > 0 && list[i].org == list[i - 1].org ? k + 1 : 0;
-		o[i] = (struct ordered){.p = list[i], .k = k, .i = i};
-	}
-	qsort(o, n, sizeof(*o), ordered_cmp);
-	for (size_t i = 0; i < n; i++)
-		out[i] = o[i].p;
-	free(o);
-	return out;
-}
-
-int plan_commit(struct engine *e, struct rt_alert *a,
-		const struct planned *given, size_t n)
-{
-	struct timeline_head saved = a->timeline;
-	int64_t now = clock_now_ms();
-	struct store_batch batch = {0};
-	char did[96];
-	int r;
-	struct planned *list;
-
-	if (n == 0)
-		return 0;
-	list = interleave(given, n);
-	if (list == NULL)
-		return -ENOMEM;
-	/* The writer's queue goes first so the timeline stays in order. */
-	r = persist_planned(e, a, list, n, now, &batch);
-	if (r == 0)
-		r = writer_apply_now(e->writer, &batch);
-	store_batch_free(&batch);
-	if (r < 0) {
-		a->timeline = saved;
-		free(list);
-		return r == -ENOMEM ? r : -EIO;
-	}
-	for (size_t i = 0; i < n; i++) {
-		const struct planned *p = &list[i];
-		struct rt_org *o = alert_org(a, p->org);
-		struct rt_delivery *d;
-
-		snprintf(did, sizeof(did), "%s-%d", a->id,
-			 a->next_seq + (int)i);
-		if (p->skip_reason)
-			continue;
-		d = delivery_new(e, a, p, did);
-		if (d == NULL) {
-			/* On disk: the next start sends it. */
-			log_warnx(
-				"alert %s delivery %s: out of memory; it will "
-				"be sent after a restart",
-				a->id, did);
-			continue;
-		}
-		d->rank = a->next_seq + (int)i;
-		LIST_INSERT_HEAD(&a->deliveries, d, alink);
-		a->unfinished++;
-		if (p->kind == DKIND_ALERT) {
-			o->unfinished++;
-			if (p->step == o->step)
-				o->step_unfinished++;
-			if (!contact_in(o->targeted, o->n_targeted,
-					p->contact->id))
-				contact_add(&o->targeted, &o->n_targeted,
-					    p->contact->id);
-		}
-		sched_enqueue(d, 0);
-	}
-	a->next_seq += (int)n;
-	free(list);
-	return 0;
-}
-
-/* Fills a delivery's message; its strings point into d and its alert. */
-void intake_message_init(struct rt_delivery *d)
-{
-	struct rt_alert *a = d->alert;
-
-	d->msg = (struct channel_message){
-		.key = d->id,
-		.address = d->address,
-		.charset = d->charset,
-		.language = d->language,
-		.alert_id = a->id,
-		.title = d->title ? d->title : a->title,
-		.body = d->body ? d->body : a->body,
-		.type = a->type,
-		.severity = a->severity,
-		.tlp = a->tlp,
-		.drill = a->drill,
-		.kind = dkind_name(d->kind),
-		.org_id = d->org->org_id,
-		.org_name = d->org->org_name,
-		.contact_id = d->contact_id,
-		.contact_name = d->contact_name,
-		.ack_url = d->ack_url,
-		.created_at = a->created_at / 1000,
-	};
 }
 
 /* Chooses the policy: the one named, else the selection rules, else the default. */
@@ -465,6 +71,7 @@ static int choose_policy(struct engine *e, const struct alert_input *in,
 		si.period = calendar_period_at(
 			&c->calendar, select_reference_hours(&e->dir, NULL),
 			(time_t)(clock_now_ms() / 1000));
+		calendar_watch_guess(e, "policy selection");
 		name = policy_select(&c->selection, &si);
 	}
 	if (name == NULL) {
@@ -544,6 +151,15 @@ out:
 	return r;
 }
 
+static char *dupz(const char *s, bool *oom)
+{
+	char *p = strdup(s ? s : "");
+
+	if (p == NULL)
+		*oom = true;
+	return p;
+}
+
 static struct rt_alert *alert_new(const char *id, const struct alert_input *in,
 				  int64_t now, const struct plan *pl)
 {
@@ -578,7 +194,7 @@ static struct rt_alert *alert_new(const char *id, const struct alert_input *in,
 	}
 	a->open_orgs = a->n_orgs;
 	if (oom) {
-		engine_alert_free(a);
+		model_alert_free(a);
 		return NULL;
 	}
 	return a;
@@ -597,7 +213,7 @@ int engine_accept(struct engine *e, const struct alert_input *in,
 
 	if (!e->accepting)
 		return alert_error_set(err, 503, "", "shutting down");
-	if (directory_refresh(e) < 0)
+	if (dircache_refresh(e) < 0)
 		return -EIO;
 	r = planner_expand(&e->dir, in->targets, in->n_targets, &pl, err);
 	if (r < 0)
@@ -635,11 +251,15 @@ int engine_accept(struct engine *e, const struct alert_input *in,
 	a = NULL;
 	if (*ret_id == NULL)
 		r = -ENOMEM;
-	/* Plan and send step 0 now rather than at the next tick. */
-	escalation_run(e);
+	/*
+	 * Step 0 is planned and sent on the next turn of the loop, not
+	 * inside this call: the caller gets its answer first, and nothing
+	 * here walks the alerts while escalation changes them.
+	 */
+	escalation_schedule(e);
 out:
 	store_batch_free(&batch);
-	engine_alert_free(a);
+	model_alert_free(a);
 	plan_free(&pl);
 	return r;
 }
@@ -675,7 +295,7 @@ static int cancel_notice_row(void *arg, const struct store_method_row *row)
 
 	if (org == NULL || cid == NULL || addr == NULL)
 		return 0;
-	o = directory_org(cp->e, org);
+	o = dircache_org(cp->e, org);
 	if (o == NULL)
 		return 0;
 	for (pos = 0; pos < a->n_orgs; pos++)
@@ -700,7 +320,7 @@ static int cancel_notice_row(void *arg, const struct store_method_row *row)
 
 			if (strcmp(c->methods[mi].address, addr) != 0)
 				continue;
-			r = push(&cp->list, &cp->n, &cp->cap, &p);
+			r = plan_push(&cp->list, &cp->n, &cp->cap, &p);
 			break;
 		}
 	}
@@ -712,12 +332,12 @@ static int cancel_notice_row(void *arg, const struct store_method_row *row)
  * alert: one per (contact, method), from the store, since sent
  * deliveries are no longer in memory.
  */
-static int plan_cancel_notices(struct engine *e, struct rt_alert *a)
+static int cancel_notices(struct engine *e, struct rt_alert *a)
 {
 	struct cancel_plan cp = {.e = e, .a = a};
 	int r;
 
-	if (directory_refresh(e) < 0)
+	if (dircache_refresh(e) < 0)
 		return -EIO;
 	r = store_alert_sent_methods(e->store, a->id, cancel_notice_row, &cp);
 	if (r == 0)
@@ -729,7 +349,7 @@ static int plan_cancel_notices(struct engine *e, struct rt_alert *a)
 int engine_cancel(struct engine *e, const char *alert_id, bool notify,
 		  const char *operator_name)
 {
-	struct rt_alert *a = engine_alert_find(e, alert_id);
+	struct rt_alert *a = model_alert_find(e, alert_id);
 	struct rt_delivery *d, *next;
 	int64_t now = clock_now_ms();
 
@@ -737,11 +357,10 @@ int engine_cancel(struct engine *e, const char *alert_id, bool notify,
 		return a ? -EALREADY : cancel_finished(e, alert_id);
 	a->cancelled = true;
 	writer_alert_state(e->writer, a->id, "cancelled", now);
-	engine_event(e, a, operator_name, "cancelled", NULL, NULL,
-		     "cancelled by %s%s", operator_name,
-		     notify ? ", notice to everyone notified" : "");
+	model_event(e, a, operator_name, "cancelled", NULL, NULL,
+		    "cancelled by %s%s", operator_name,
+		    notify ? ", notice to everyone notified" : "");
 	log_info("alert %s: cancelled by %s", a->id, operator_name);
-	a->busy = true;
 	for (d = LIST_FIRST(&a->deliveries); d != NULL; d = next) {
 		next = LIST_NEXT(d, alink);
 		if (d->kind == DKIND_ALERT)
@@ -751,10 +370,9 @@ int engine_cancel(struct engine *e, const char *alert_id, bool notify,
 		if (!a->orgs[i].closed)
 			escalation_close_org(e, a, &a->orgs[i],
 					     OSTATE_CANCELLED);
-	if (notify && plan_cancel_notices(e, a) < 0)
+	if (notify && cancel_notices(e, a) < 0)
 		log_warnx("alert %s: could not plan the cancellation notices",
 			  a->id);
-	a->busy = false;
-	escalation_maybe_release(e, a);
+	model_alert_release(e, a);
 	return 0;
 }

@@ -48,6 +48,8 @@ struct metrics {
 	bool other_used;    /* something was counted as "other" */
 	uint64_t alerts[2]; /* accepted: [0] real, [1] drills */
 	uint64_t acks;	    /* acknowledgements recorded */
+	bool calendar_set;  /* calendar_days_left was given */
+	int calendar_days_left;
 };
 
 /* A channel to render: its name and its counts (NULL: all zero). */
@@ -305,6 +307,12 @@ static int metrics_render_gauge(const char *name, const char *help,
 	return r;
 }
 
+void metrics_calendar_days_left(struct metrics *m, int days)
+{
+	m->calendar_set = true;
+	m->calendar_days_left = days;
+}
+
 /*
  * Appends the exposition to out: the caller owns out and frees it. names,
  * queue_depth and in_flight hold n_channels entries each (the gauges are
@@ -353,6 +361,13 @@ int metrics_render(const struct metrics *m, const char *const *names,
 	if (r == 0)
 		r = buf_printf(out, "pocalert_acks_total %llu\n",
 			       (unsigned long long)m->acks);
+	if (r == 0 && m->calendar_set)
+		r = metrics_header(out, "pocalert_calendar_days_left", "gauge",
+				   "Days until the holiday calendar ends "
+				   "(negative: it has ended).");
+	if (r == 0 && m->calendar_set)
+		r = buf_printf(out, "pocalert_calendar_days_left %d\n",
+			       m->calendar_days_left);
 	free(rows);
 	return r < 0 ? -ENOMEM : 0;
 }

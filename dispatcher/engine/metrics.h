@@ -36,6 +36,12 @@ void metrics_alert_accepted(struct metrics *m, int drill);
 void metrics_ack(struct metrics *m);
 
 /*
+ * Sets the gauge pocalert_calendar_days_left (days until the holiday
+ * calendar ends, negative once ended; -1 also when there is none).
+ */
+void metrics_calendar_days_left(struct metrics *m, int days);
+
+/*
  * Appends the Prometheus exposition to out. queue_depth[i] is the number
  * of deliveries waiting (queued or retry_wait) for channel names[i].
  */

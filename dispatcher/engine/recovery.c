@@ -6,6 +6,9 @@
  * timer then asks each policy what is due, so a step that fell due while
  * the daemon was down runs at once.
  *
+ * Reloaded deliveries are built by plan.c's one constructor, as planned
+ * ones are: the same reply link, the same notice text, the same message.
+ *
  * A delivery that was being sent when the process stopped has an unknown
  * outcome: it is recorded as such and sent again with the same
  * idempotency key (Message-ID, webhook-id), so a receiver can tell the
@@ -16,8 +19,11 @@
 #include <string.h>
 
 #include "common/log.h"
-#include "dispatcher/engine/engine_internal.h"
 #include "dispatcher/engine/clock.h"
+#include "dispatcher/engine/model.h"
+#include "dispatcher/engine/plan.h"
+#include "dispatcher/engine/recovery.h"
+#include "dispatcher/engine/scheduler.h"
 
 /* A copy of a row's text ("" for NULL); sets *oom when out of memory. */
 static char *col(const char *t, bool *oom)
@@ -249,81 +255,58 @@ static int load_delivery_row(void *arg, const struct store_delivery_row *row)
 	struct delivery_load *l = arg;
 	struct engine *e = l->e;
 	struct rt_alert *a = l->a;
-	struct rt_channel *c = engine_channel_find(e, text(row->channel));
-	const char *state = text(row->state), *kind = text(row->kind);
+	struct rt_channel *c = model_channel_find(e, text(row->channel));
+	const char *state = text(row->state);
+	struct rt_org *o;
 	struct rt_delivery *d;
+	enum dkind kind;
 	int64_t next_at = 0;
-	bool oom = false;
 
-	d = calloc(1, sizeof(*d));
-	if (d == NULL)
-		return -ENOMEM;
-	d->id = col(row->id, &oom);
-	d->alert = a;
-	d->contact_id = col(row->contact_id, &oom);
-	d->contact_name = col(row->contact_name, &oom);
-	d->language = col(row->language, &oom);
-	d->address = col(row->address, &oom);
-	d->charset = col(row->charset, &oom);
-	d->rank = row->rank;
-	d->attempts = row->attempts;
-	d->step = row->step;
-	d->ch = c;
 	/* An unknown kind is sent as the alert, as before. */
-	if (dkind_parse(kind, &d->kind) < 0)
-		d->kind = DKIND_ALERT;
-	if (d->kind == DKIND_UNREACHABLE) {
-		if (a->duty.org_id == NULL) {
-			a->duty.org_id = col(row->org_id, &oom);
-			a->duty.org_name = col(row->org_id, &oom);
-			a->duty.state = OSTATE_NOTIFIED;
-		}
-		d->org = &a->duty;
-		if (escalation_duty_text(a, &d->title, &d->body) < 0)
-			oom = true;
+	if (dkind_parse(text(row->kind), &kind) < 0)
+		kind = DKIND_ALERT;
+	if (kind == DKIND_UNREACHABLE) {
+		if (plan_duty_org(e, a, text(row->org_id)) < 0)
+			return -ENOMEM;
+		o = &a->duty;
 	} else {
-		d->org = org_by_id(l->ix, text(row->org_id));
+		o = org_by_id(l->ix, text(row->org_id));
 	}
-	if (oom || d->org == NULL) {
-		engine_delivery_free(d);
-		return oom ? -ENOMEM : 0;
-	}
+	if (o == NULL)
+		return 0;
 	if (c == NULL) {
 		/* Its channel left the config: nothing can send it. */
-		writer_delivery_state(e->writer, d->id, "failed", d->attempts,
-				      -1, "its channel is no longer configured",
-				      -1, NULL, NULL);
-		engine_delivery_free(d);
+		writer_delivery_state(
+			e->writer, text(row->id), "failed", row->attempts, -1,
+			"its channel is no longer configured", -1, NULL, NULL);
 		return 0;
 	}
-	if (d->kind == DKIND_ALERT) {
-		char token[33];
-
-		ack_token(e, a->id, d->org->org_id, d->contact_id, token);
-		if (asprintf(&d->ack_url, "%s/ack/%s", e->config->public_url,
-			     token) < 0) {
-			d->ack_url = NULL;
-			explicit_bzero(token, sizeof(token));
-			engine_delivery_free(d);
-			return -ENOMEM;
-		}
-		explicit_bzero(token, sizeof(token));
-		d->org->unfinished++;
-		if (d->step == d->org->step)
-			d->org->step_unfinished++;
-	}
-	LIST_INSERT_HEAD(&a->deliveries, d, alink);
-	a->unfinished++;
-	intake_message_init(d);
+	d = plan_delivery_add(e, a,
+			      &(struct plan_delivery){
+				      .id = row->id,
+				      .org = o,
+				      .ch = c,
+				      .contact_id = row->contact_id,
+				      .contact_name = row->contact_name,
+				      .language = row->language,
+				      .address = row->address,
+				      .charset = row->charset,
+				      .kind = kind,
+				      .step = row->step,
+				      .rank = row->rank,
+				      .attempts = row->attempts,
+			      });
+	if (d == NULL)
+		return -ENOMEM;
 	if (strcmp(state, "sending") == 0) {
 		writer_attempt(e->writer, d->id, d->attempts, l->now, l->now,
 			       "unknown", 0,
 			       "interrupted: the engine stopped before "
 			       "the outcome was known",
 			       NULL);
-		engine_event(e, a, "engine", "resend", d->org->org_id, d->id,
-			     "outcome unknown after a restart: sent "
-			     "again with the same key");
+		model_event(e, a, "engine", "resend", d->org->org_id, d->id,
+			    "outcome unknown after a restart: sent "
+			    "again with the same key");
 	} else if (strcmp(state, "retry_wait") == 0 &&
 		   row->next_at != STORE_NONE) {
 		next_at = row->next_at;
@@ -359,14 +342,12 @@ int recovery_load(struct engine *e)
 		struct org_index ix = {0};
 
 		next = LIST_NEXT(a, link);
-		a->busy = true;
 		r = timeline_head_load(e->store, a->id, &a->timeline);
 		if (r == 0)
 			r = load_orgs(e, a, &ix);
 		if (r == 0)
 			r = load_deliveries(e, a, &ix, &count);
 		org_index_free(&ix);
-		a->busy = false;
 		if (r < 0)
 			return r;
 		alerts++;
@@ -377,7 +358,7 @@ int recovery_load(struct engine *e)
 				writer_alert_state(e->writer, a->id,
 						   "completed", clock_now_ms());
 		}
-		escalation_maybe_release(e, a);
+		model_alert_release(e, a);
 	}
 	if (alerts > 0)
 		log_info("recovery: %zu alerts reloaded, %zu deliveries queued "

@@ -9,6 +9,10 @@
  * organisation gets its first delivery before any delivery gets a retry.
  * Pumping is deferred to an event so that completions arriving in a burst
  * cost one pass, not one pass each.
+ *
+ * A delivery whose outcome is final is reported through e->settled, the
+ * one hook the engine installs (escalation's handler): the scheduler
+ * includes nothing above the model.
  */
 #include <errno.h>
 #include <math.h>
@@ -18,8 +22,9 @@
 
 #include "common/crypto.h"
 #include "common/log.h"
-#include "dispatcher/engine/engine_internal.h"
 #include "dispatcher/engine/clock.h"
+#include "dispatcher/engine/model.h"
+#include "dispatcher/engine/scheduler.h"
 #include "policies/retry.h"
 
 /* Jitter needs spread, not secrecy: xorshift64*, seeded from getrandom. */
@@ -119,15 +124,13 @@ void sched_settle(struct rt_delivery *d)
 	a->unfinished--;
 	if (d->kind == DKIND_ALERT) {
 		o->unfinished--;
-		if (d->step == o->step) {
+		if (d->step == o->step)
 			o->step_unfinished--;
-			if (o->step_unfinished == 0 && o->step_sent == 0 &&
-			    !o->closed)
-				escalation_step_settled(o);
-		}
 	}
-	engine_delivery_free(d);
-	escalation_maybe_release(e, a);
+	/* What follows (a failover, the alert's release) is not ours. */
+	if (e->settled != NULL)
+		e->settled(e, d);
+	model_delivery_free(d);
 }
 
 static void finish(struct rt_delivery *d, enum dstate state, const char *error,
@@ -185,20 +188,20 @@ static void on_done(void *arg, const struct channel_outcome *o)
 						 -1);
 			}
 		}
-		engine_event(e, a, c->ch.name, "sent", d->org->org_id, d->id,
-			     "%s %s: %s", c->ch.name, d->address, detail);
+		model_event(e, a, c->ch.name, "sent", d->org->org_id, d->id,
+			    "%s %s: %s", c->ch.name, d->address, detail);
 		finish(d, DSTATE_SENT, NULL, NULL, now, o->gateway_id);
 		return;
 	case CHANNEL_CANCELLED:
-		engine_event(e, a, "engine", "cancelled", d->org->org_id, d->id,
-			     "withdrawn before it was sent");
+		model_event(e, a, "engine", "cancelled", d->org->org_id, d->id,
+			    "withdrawn before it was sent");
 		finish(d, DSTATE_CANCELLED, NULL, "cancelled", -1, NULL);
 		return;
 	case CHANNEL_PERMFAIL:
 		log_warnx("alert %s delivery %s: failed to %s via %s: %s",
 			  a->id, d->id, d->address, c->ch.name, detail);
-		engine_event(e, a, c->ch.name, "failed", d->org->org_id, d->id,
-			     "permanent: %s", detail);
+		model_event(e, a, c->ch.name, "failed", d->org->org_id, d->id,
+			    "permanent: %s", detail);
 		finish(d, DSTATE_FAILED, detail, NULL, -1, NULL);
 		return;
 	case CHANNEL_TEMPFAIL:
@@ -216,9 +219,9 @@ static void on_done(void *arg, const struct channel_outcome *o)
 			  "attempts: %s",
 			  a->id, d->id, d->address, c->ch.name, d->attempts,
 			  detail);
-		engine_event(e, a, c->ch.name, "failed", d->org->org_id, d->id,
-			     "gave up after %d attempts: %s", d->attempts,
-			     detail);
+		model_event(e, a, c->ch.name, "failed", d->org->org_id, d->id,
+			    "gave up after %d attempts: %s", d->attempts,
+			    detail);
 		finish(d, DSTATE_FAILED, detail, NULL, -1, NULL);
 		return;
 	}
@@ -235,9 +238,9 @@ static void on_done(void *arg, const struct channel_outcome *o)
 		writer_delivery_state(e->writer, d->id, "retry_wait",
 				      d->attempts, next, detail, -1, NULL,
 				      NULL);
-		engine_event(e, a, c->ch.name, "retry", d->org->org_id, d->id,
-			     "attempt %d failed (%s), next in %s", d->attempts,
-			     detail, word);
+		model_event(e, a, c->ch.name, "retry", d->org->org_id, d->id,
+			    "attempt %d failed (%s), next in %s", d->attempts,
+			    detail, word);
 		sched_enqueue(d, next);
 	}
 }

@@ -1,7 +1,7 @@
 /*
  * The reply links over HTTP: see ack_http.h. In order: the state (rate
  * limiter, answers waiting for the disk), the small pieces every request
- * needs (token check, peer, user agent, headers, pages), the form parser
+ * needs (token check, user agent, headers, pages), the form parser
  * and its validation, GET, POST with its deferred reply, and the entry
  * point.
  *
@@ -27,11 +27,13 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
+#include "common/crypto.h"
 #include "common/log.h"
 #include "common/utf8.h"
 #include "dispatcher/http/ack_http.h"
 #include "dispatcher/http/ack_page.h"
 #include "dispatcher/engine/engine.h"
+#include "dispatcher/http/http_conn.h"
 #include "dispatcher/http/http_server.h"
 #include "dispatcher/http/ratelimit.h"
 #include "common/timefmt.h"
@@ -55,6 +57,7 @@
 struct ack_pending {
 	LIST_ENTRY(ack_pending) link;	 /* in owner->pending */
 	struct ack_http *owner;		 /* NULL once the server let go */
+	struct http_conns *conns;	 /* who holds evcon's close callback */
 	struct evhttp_request *req;	 /* NULL once it is not ours to use */
 	struct evhttp_connection *evcon; /* whose close callback is ours */
 	char *token;			 /* owned */
@@ -62,8 +65,15 @@ struct ack_pending {
 	struct ack_form sent;		 /* owned strings; the answer */
 };
 
+/*
+ * Two budgets, so that nobody can spend a recipient's: every token has
+ * its own bucket, used only by requests that carry it, and each client
+ * address has one more for the tokens that turn out unknown. Junk from
+ * a shared address (a proxy, a carrier's NAT) empties only the latter.
+ */
 struct ack_http {
-	struct ratelimit *rl; /* owned */
+	struct ratelimit *rl;	    /* owned; unknown tokens per address */
+	struct ratelimit *rl_token; /* owned; per token */
 	LIST_HEAD(, ack_pending) pending;
 };
 
@@ -75,7 +85,10 @@ int ack_http_new(struct ack_http **ret)
 	if (a == NULL)
 		return -ENOMEM;
 	r = ratelimit_new(ACK_RATE_ENTRIES, &a->rl);
+	if (r == 0)
+		r = ratelimit_new(ACK_RATE_ENTRIES, &a->rl_token);
 	if (r < 0) {
+		ratelimit_free(a->rl);
 		free(a);
 		return r;
 	}
@@ -105,7 +118,7 @@ void ack_http_free(struct ack_http *a)
 		p->owner = NULL;
 		if (p->evcon != NULL) {
 			/* evhttp_free() frees it with its connection. */
-			evhttp_connection_set_closecb(p->evcon, NULL, NULL);
+			http_conns_set_closecb(p->conns, p->evcon, NULL, NULL);
 			p->evcon = NULL;
 		} else if (p->req != NULL) {
 			/* Detached from a dead connection: nobody else will. */
@@ -114,6 +127,7 @@ void ack_http_free(struct ack_http *a)
 		p->req = NULL;
 	}
 	ratelimit_free(a->rl);
+	ratelimit_free(a->rl_token);
 	free(a);
 }
 
@@ -142,18 +156,6 @@ static bool token_parse(const char *raw, char out[ACK_TOKEN_MAX + 1])
 		memcpy(out, dec, len + 1);
 	free(dec);
 	return ok;
-}
-
-/* The peer's address as the socket says (never X-Forwarded-For). */
-static const char *peer_address(struct evhttp_request *req)
-{
-	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
-	char *addr = NULL;
-	ev_uint16_t port = 0;
-
-	if (evcon != NULL)
-		evhttp_connection_get_peer(evcon, &addr, &port);
-	return addr != NULL ? addr : "unknown";
 }
 
 /*
@@ -221,6 +223,19 @@ static void error_page(struct api_reply *out, int status)
 	page_reply(out, status, ack_page_error(&out->body, status));
 }
 
+static bool rate_ok(struct api_request *r, struct api_reply *out,
+		    const uint8_t *key);
+
+/*
+ * The 404 of a token nobody holds, paid from the client address's
+ * budget for unknown tokens: once that is spent, 429.
+ */
+static void not_found(struct api_request *r, struct api_reply *out)
+{
+	if (rate_ok(r, out, NULL))
+		error_page(out, 404);
+}
+
 static void form_page(struct api_reply *out, int status,
 		      const struct ack_view *v, const char *token,
 		      const struct ack_message *err, const struct ack_form *f)
@@ -230,18 +245,24 @@ static void form_page(struct api_reply *out, int status,
 }
 
 /*
- * Takes a token from addr's bucket at the engine's current rate (burst
- * twice the rate). Returns true to go on, or false after a 429.
+ * Takes one from a bucket at the engine's current rate (burst twice the
+ * rate): the one keyed by key in rl_token when key is not NULL, else
+ * the client address's in rl. Returns true to go on, or false after a
+ * 429.
  */
 static bool rate_ok(struct api_request *r, struct api_reply *out,
-		    const char *addr)
+		    const uint8_t *key)
 {
 	double rate = engine_ack_rate_limit(r->engine);
+	struct ratelimit *rl = key ? r->ack->rl_token : r->ack->rl;
 	unsigned retry = 1;
+	bool ok;
 	char s[16];
 
-	ratelimit_set(r->ack->rl, rate, 2 * rate);
-	if (ratelimit_take(r->ack->rl, addr, mono_ms(), &retry))
+	ratelimit_set(rl, rate, 2 * rate);
+	ok = key ? ratelimit_take_key(rl, key, mono_ms(), &retry)
+		 : ratelimit_take(rl, r->client, mono_ms(), &retry);
+	if (ok)
 		return true;
 	snprintf(s, sizeof(s), "%u", retry);
 	evhttp_add_header(evhttp_request_get_output_headers(r->req),
@@ -524,7 +545,7 @@ static void ack_get(struct api_request *r, struct api_reply *out,
 	int rc = view(r, token, well_formed, open, addr, ua, &v);
 
 	if (rc == -ENOENT) {
-		error_page(out, 404);
+		not_found(r, out);
 		return;
 	}
 	if (rc < 0) {
@@ -580,7 +601,7 @@ static void ack_done(void *arg, int result)
 			  p->view.alert_id, p->view.org_id, strerror(-result));
 	if (p->req != NULL) {
 		if (p->evcon != NULL)
-			evhttp_connection_set_closecb(p->evcon, NULL, NULL);
+			http_conns_set_closecb(p->conns, p->evcon, NULL, NULL);
 		if (result == 0)
 			page_reply(&out, 200,
 				   ack_page_confirmed(&out.body, &p->view,
@@ -590,7 +611,11 @@ static void ack_done(void *arg, int result)
 		else
 			form_page(&out, 500, &p->view, p->token,
 				  &msg_not_recorded, &p->sent);
-		page_headers(p->req);
+		/*
+		 * The page's own headers went onto req when it came in
+		 * (ack_http_handle()): adding them here again sent each
+		 * twice.
+		 */
 		http_server_reply(p->req, &out);
 	}
 	pending_free(p);
@@ -659,9 +684,10 @@ static void ack_confirm(struct api_request *r, struct api_reply *out,
 	p->req = r->req;
 	p->evcon = evhttp_request_get_connection(r->req);
 	p->owner = r->ack;
+	p->conns = r->conns;
 	LIST_INSERT_HEAD(&r->ack->pending, p, link);
 	if (p->evcon != NULL)
-		evhttp_connection_set_closecb(p->evcon, ack_closed, p);
+		http_conns_set_closecb(p->conns, p->evcon, ack_closed, p);
 	out->deferred = true;
 }
 
@@ -678,7 +704,7 @@ static void ack_post(struct api_request *r, struct api_reply *out,
 	int rc = view(r, token, well_formed, false, addr, ua, &v);
 
 	if (rc == -ENOENT) {
-		error_page(out, 404);
+		not_found(r, out);
 		return;
 	}
 	if (rc < 0) {
@@ -712,12 +738,20 @@ out:
 void ack_http_handle(struct api_request *r, struct api_reply *out)
 {
 	char token[ACK_TOKEN_MAX + 1], uabuf[ACK_UA_MAX + 1];
-	const char *addr = peer_address(r->req);
+	const char *addr = r->client ? r->client : "unknown";
 	const char *ua = user_agent(r->req, uabuf);
 	bool well_formed = token_parse(r->params[0], token);
+	uint8_t key[SHA256_LEN];
 
 	page_headers(r->req);
-	if (!rate_ok(r, out, addr))
+	/*
+	 * The link's own budget first, keyed by the path as sent (a
+	 * malformed one too): a recipient's link stays usable whatever
+	 * others send from the same address.
+	 */
+	crypto_sha256(r->params[0] ? r->params[0] : "",
+		      r->params[0] ? strlen(r->params[0]) : 0, key);
+	if (!rate_ok(r, out, key))
 		return;
 	if (!well_formed)
 		token[0] = '\0';

@@ -1,7 +1,9 @@
 /*
  * The reply links over HTTP: GET /ack/{token} shows the alert and a form,
  * POST /ack/{token} records the recipient's answer and replies once the
- * engine says it is on disk. In front of both, a per-address rate limit.
+ * engine says it is on disk. In front of both, a rate limit with two
+ * budgets: each link's own, and one per client address for unknown
+ * tokens, so that junk never locks a recipient out.
  * The pages themselves are ack_page.c's; this file is the protocol:
  * token checks, form parsing and validation, status codes, headers, and
  * the deferred reply of a POST.
@@ -9,7 +11,8 @@
  * Routes and status codes:
  *   GET|HEAD /ack/{token}  200 page with form; 404; 429; 500
  *   POST /ack/{token}      200 once durable; 400 (form shown again); 404;
- *                          413 (body over 16 KiB); 415 (not a form);
+ *                          413 (body over ACK_MAX_BODY); 415 (not a
+ *                          form);
  *                          429 (with Retry-After); 500
  * Unknown and malformed tokens get the same 404 bytes after the same
  * engine work. Every page carries a Content-Security-Policy that allows
@@ -18,10 +21,20 @@
 #ifndef POCALERT_ACK_HTTP_H
 #define POCALERT_ACK_HTTP_H
 
+#include "dispatcher/http/ack_page.h"
 #include "dispatcher/http/api.h"
 
-/* Largest form body a POST may carry. */
-#define ACK_MAX_BODY (16 * 1024)
+/*
+ * Largest form body a POST may carry, sized from the form's own limits
+ * so that every answer the form lets a person type fits: a character is
+ * at most 4 bytes of UTF-8 and each byte at most 3 once percent-encoded
+ * ("%E3"), so 12 bytes a character; a newline the textarea counts as one
+ * character goes out as CRLF, "%0D%0A", 6 bytes. The rest is the field
+ * names, the answer and white space that trimming removes.
+ */
+#define ACK_FORM_BYTES_PER_CHAR 12
+#define ACK_MAX_BODY                                                           \
+	((ACK_NAME_MAX + ACK_COMMENT_MAX) * ACK_FORM_BYTES_PER_CHAR + 1024)
 
 /* Addresses the rate limiter keeps at most. */
 #define ACK_RATE_ENTRIES 8192

@@ -330,6 +330,32 @@ static void code_text(struct page *p, const char *code)
 	text(p, code);
 }
 
+/*
+ * Whether s holds Japanese (kana or kanji, full-width forms): text the
+ * sender wrote in Japanese, which an English page must mark lang="ja" so
+ * that browsers and screen readers pick Japanese fonts and voices.
+ */
+static bool has_japanese(const char *s)
+{
+	for (const unsigned char *q = (const unsigned char *)s; q && *q; q++) {
+		/* E3 81..83: kana; E4-E9: CJK ideographs; EF BC-BD: full width */
+		if (q[0] == 0xE3 && q[1] >= 0x81 && q[1] <= 0x83)
+			return true;
+		if (q[0] >= 0xE4 && q[0] <= 0xE9)
+			return true;
+		if (q[0] == 0xEF && (q[1] == 0xBC || q[1] == 0xBD))
+			return true;
+	}
+	return false;
+}
+
+/* ` lang="ja"` on an English page for Japanese text, else nothing. */
+static void lang_of(struct page *p, const char *s)
+{
+	if (p->en && has_japanese(s))
+		put(p, " lang=\"ja\"");
+}
+
 static void dt(struct page *p, const char *ja, const char *en)
 {
 	put(p, "<dt>");
@@ -353,20 +379,29 @@ static void title_line(struct page *p, const struct ack_view *v, const char *ja,
 /* Alert, recipient and body: the top of the form page. */
 static void alert_part(struct page *p, const struct ack_view *v)
 {
-	put(p, "<h1>");
+	put(p, "<h1");
+	lang_of(p, v->title);
+	put(p, ">");
 	text(p, v->title);
 	put(p, "</h1>\n<dl>");
 	dt(p, "宛先", "For");
+	put(p, "<span");
+	lang_of(p, v->org_name);
+	put(p, ">");
 	text(p, v->org_name);
+	put(p, "</span>");
 	if (v->contact_name != NULL && v->contact_name[0] != '\0') {
-		put(p, "<br>");
+		put(p, "<br><span");
+		lang_of(p, v->contact_name);
+		put(p, ">");
 		text(p, v->contact_name);
+		put(p, "</span>");
 	}
 	put(p, "</dd>");
 	dt(p, "種別", "Type");
 	code_text(p, v->type);
 	put(p, "</dd>");
-	dt(p, "重要度", "Severity");
+	dt(p, "重大度", "Severity");
 	code_text(p, v->severity);
 	put(p, "</dd>");
 	dt(p, "発信日時", "Issued");
@@ -376,7 +411,9 @@ static void alert_part(struct page *p, const struct ack_view *v)
 	text(p, v->alert_id);
 	put(p, "</dd></dl>\n");
 	/* pre-wrap keeps the sender's line breaks and indentation. */
-	put(p, "<div class=\"body\">");
+	put(p, "<div class=\"body\"");
+	lang_of(p, v->body);
+	put(p, ">");
 	text(p, v->body);
 	put(p, "</div>\n");
 }

@@ -305,6 +305,11 @@ void api_metrics(struct api_request *r, struct api_reply *out)
 
 void api_healthz(struct api_request *r, struct api_reply *out)
 {
-	(void)r;
-	api_reply_text(out, 200, "text/plain; charset=utf-8", "ok\n");
+	char line[320], text[400];
+	int warn = engine_calendar_status(r->engine, line, sizeof(line));
+
+	/* Still 200: the daemon works; the calendar line says what to fix. */
+	snprintf(text, sizeof(text), "ok\n%s%s\n", warn ? "warning: " : "",
+		 line);
+	api_reply_text(out, 200, "text/plain; charset=utf-8", text);
 }

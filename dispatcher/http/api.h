@@ -21,11 +21,15 @@
 
 struct engine;
 struct ack_http;
+struct http_conns;
 
 struct api_request {
 	struct engine *engine;
-	struct ack_http *ack;	      /* the reply links' state (ack_http.h) */
-	struct evhttp_request *req;   /* headers, peer; not for replying */
+	struct ack_http *ack;	    /* the reply links' state (ack_http.h) */
+	struct evhttp_request *req; /* headers, peer; not for replying */
+	struct http_conns *conns;   /* close callbacks go through it */
+	const char *client;	    /* the client's address: the peer, or what a
+			       trusted proxy says (client_addr.h) */
 	enum evhttp_cmd_type method;  /* HEAD arrives as GET */
 	const char *operator_name;    /* authenticated operator, else NULL */
 	char *params[API_MAX_PARAMS]; /* '*' segments decoded, '**' raw */

@@ -173,13 +173,20 @@ bool ratelimit_take(struct ratelimit *rl, const char *addr, int64_t now_ms,
 		    unsigned *ret_retry_after)
 {
 	uint8_t key[16];
+
+	rl_key(addr, key);
+	return ratelimit_take_key(rl, key, now_ms, ret_retry_after);
+}
+
+bool ratelimit_take_key(struct ratelimit *rl, const uint8_t key[16],
+			int64_t now_ms, unsigned *ret_retry_after)
+{
 	struct rl_entry *e;
 	size_t h;
 	double wait;
 
 	if (rl->rate <= 0)
 		return true;
-	rl_key(addr, key);
 	h = rl_hash(rl, key);
 	for (e = rl->buckets[h]; e != NULL; e = e->hnext)
 		if (memcmp(e->key, key, 16) == 0)

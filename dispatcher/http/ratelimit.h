@@ -7,7 +7,9 @@
  *
  * IPv6 addresses count per /64, the block one subscriber usually holds,
  * so that walking through one's own prefix earns no fresh buckets.
- * Addresses come from the socket only; X-Forwarded-For is not trusted.
+ * Which address a request counts against is the caller's choice (the
+ * listener's client address, client_addr.h). A bucket may also be keyed
+ * by any 16 bytes (ratelimit_take_key()), such as a token's digest.
  */
 #ifndef POCALERT_RATELIMIT_H
 #define POCALERT_RATELIMIT_H
@@ -47,6 +49,13 @@ void ratelimit_set(struct ratelimit *rl, double rate, double burst);
  */
 bool ratelimit_take(struct ratelimit *rl, const char *addr, int64_t now_ms,
 		    unsigned *ret_retry_after);
+
+/*
+ * ratelimit_take() for a bucket keyed by 16 bytes of the caller's
+ * choosing (the same key is the same bucket).
+ */
+bool ratelimit_take_key(struct ratelimit *rl, const uint8_t key[16],
+			int64_t now_ms, unsigned *ret_retry_after);
 
 /* How many addresses the table holds now (for tests). */
 size_t ratelimit_count(const struct ratelimit *rl);

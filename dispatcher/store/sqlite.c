@@ -200,7 +200,18 @@ static const char *const migrations[] = {
 	"  op TEXT NOT NULL" /* store_op_json() */
 	");",
 	/*
-	 * 5: the head of each alert's timeline (last seq and hash) kept in
+	 * 5: the Japanese calendar. An organisation's own days off
+	 * ("YYYY-MM-DD,..." sorted); the public holidays `calendar import`
+	 * took from the Cabinet Office's CSV, which replace the config's
+	 * holiday file while there are any.
+	 */
+	"ALTER TABLE orgs ADD COLUMN days_off TEXT NOT NULL DEFAULT '';"
+	"CREATE TABLE holidays ("
+	"  day INTEGER PRIMARY KEY," /* days since 1970-01-01, local date */
+	"  name TEXT NOT NULL"
+	");",
+	/*
+	 * 6: the head of each alert's timeline (last seq and hash) kept in
 	 * the alert's row, so that verification notices when the newest
 	 * events are cut off, which the chain alone cannot show. A trigger
 	 * sets it in the same transaction as the event insert, so no path
@@ -628,4 +639,6 @@ const struct store_backend store_backend_sqlite = {
 	.dead_letters = sqlite_dead_letters,
 	.directory_import = sqlite_directory_import,
 	.directory_load = sqlite_directory_load,
+	.calendar_replace = sqlite_calendar_replace,
+	.calendar_load = sqlite_calendar_load,
 };

@@ -120,6 +120,8 @@ int sqlite_status_list(struct store *s, int limit,
 		       void *arg);
 int sqlite_directory_import(struct store *s, const struct directory *d,
 			    bool replace, struct store_import_stats *ret);
+int sqlite_calendar_replace(struct store *s, const struct calendar *cal);
+int sqlite_calendar_load(struct store *s, struct calendar *ret);
 int sqlite_directory_load(struct store *s, const char *sector,
 			  struct directory *ret);
 

@@ -70,12 +70,13 @@ static int write_org(struct store *s, const struct dir_org *o,
 	dir_hours_format(&o->hours, hours, sizeof(hours));
 	st = sqlite_store_stmt(
 		s, "INSERT INTO orgs (id, name, name_en, sector, kind,"
-		   " parent, hours, timezone)"
-		   " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+		   " parent, hours, timezone, days_off)"
+		   " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 		   " ON CONFLICT (id) DO UPDATE SET name = excluded.name,"
 		   " name_en = excluded.name_en, sector = excluded.sector,"
 		   " kind = excluded.kind, parent = excluded.parent,"
-		   " hours = excluded.hours, timezone = excluded.timezone");
+		   " hours = excluded.hours, timezone = excluded.timezone,"
+		   " days_off = excluded.days_off");
 	if (st == NULL)
 		return -EIO;
 	bind_text(st, 1, o->id);
@@ -86,6 +87,7 @@ static int write_org(struct store *s, const struct dir_org *o,
 	bind_text(st, 6, o->parent);
 	bind_text(st, 7, hours);
 	bind_text(st, 8, o->hours.tz ? o->hours.tz : "Asia/Tokyo");
+	bind_text(st, 9, o->hours.days_off ? o->hours.days_off : "");
 	if (step_done(s, st) < 0)
 		return -EIO;
 
@@ -205,7 +207,7 @@ static int load_orgs(struct store *s, const char *sector, struct directory *d)
 
 	st = sqlite_store_stmt(s,
 			       "SELECT id, name, name_en, sector, kind, parent,"
-			       " hours, timezone FROM orgs"
+			       " hours, timezone, days_off FROM orgs"
 			       " WHERE ?1 IS NULL OR sector = ?1 ORDER BY id");
 	if (st == NULL)
 		return -EIO;
@@ -225,6 +227,11 @@ static int load_orgs(struct store *s, const char *sector, struct directory *d)
 		dir_hours_parse(col_text(st, 6), &o->hours, &why);
 		free(o->hours.tz);
 		o->hours.tz = col_dup(st, 7);
+		if (col_text(st, 8) != NULL && *col_text(st, 8) != '\0') {
+			o->hours.days_off = col_dup(st, 8);
+			if (o->hours.days_off == NULL)
+				return -ENOMEM;
+		}
 		if (o->id == NULL || o->name == NULL || o->sector == NULL ||
 		    o->hours.tz == NULL)
 			return -ENOMEM;

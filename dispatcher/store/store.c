@@ -515,3 +515,13 @@ void store_batch_free(struct store_batch *b)
 	b->ops = NULL;
 	b->cap = 0;
 }
+
+int store_calendar_replace(struct store *s, const struct calendar *cal)
+{
+	return s->backend->calendar_replace(s, cal);
+}
+
+int store_calendar_load(struct store *s, struct calendar *ret)
+{
+	return s->backend->calendar_load(s, ret);
+}

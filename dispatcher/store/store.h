@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "contacts/directory.h"
+#include "policies/calendar.h"
 
 struct store;
 
@@ -490,5 +491,20 @@ int store_directory_import(struct store *s, const struct directory *d,
  */
 int store_directory_load(struct store *s, const char *sector,
 			 struct directory *ret);
+
+/* The public holidays imported by `calendar import`. */
+
+/*
+ * Makes the stored holidays exactly those of cal, in one transaction: on
+ * any error nothing changes. Returns 0 or a negative errno.
+ */
+int store_calendar_replace(struct store *s, const struct calendar *cal);
+
+/*
+ * Reads the stored holidays into *ret (calendar_free; covering the whole
+ * years of the first and last holiday). Returns 0, -ENOENT when none were
+ * ever imported (*ret untouched), or a negative errno.
+ */
+int store_calendar_load(struct store *s, struct calendar *ret);
 
 #endif

@@ -144,6 +144,10 @@ struct store_backend {
 	/* Reads the directory (or one sector) in id order. */
 	int (*directory_load)(struct store *s, const char *sector,
 			      struct directory *ret);
+	/* Makes the stored holidays exactly cal's, all or nothing. */
+	int (*calendar_replace)(struct store *s, const struct calendar *cal);
+	/* Reads the stored holidays (none: an empty calendar). */
+	int (*calendar_load)(struct store *s, struct calendar *ret);
 };
 
 /* An open store: which backend, and its private state. */

@@ -128,7 +128,12 @@ class AckInBrowser(unittest.TestCase):
         self.assertIn("link_opened", kinds)
         self.assertNotIn("acknowledged", kinds)
 
-        # On a phone's screen: a real rendering, not an empty page.
+        # On a phone's screen: a real rendering, not an empty page, with
+        # fonts for Japanese and for emoji (scripts/setup installs both),
+        # so that no character shows as a box (tofu).
+        for family in ("IPAGothic", "Noto Color Emoji"):
+            fonts = subprocess.run(["fc-list", ":family=" + family], capture_output=True, text=True)
+            self.assertTrue(fonts.stdout.strip(), "no %s font: run scripts/setup" % family)
         png = os.path.join(self.w.path, "ack-phone.png")
         self.chromium("--hide-scrollbars", "--window-size=390,844", "--screenshot=" + png, url)
         with open(png, "rb") as f:

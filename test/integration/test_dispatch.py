@@ -318,7 +318,9 @@ class Dispatch(unittest.TestCase):
                                                              "severity": "low", "tlp": "CLEAR",
                                                              "targets": ["all"]})
         self.assertEqual((code, reply["field"]), (400, "title"))
-        code, text = self.w.api("GET", "/metrics", token=None)
+        # /metrics wants a token on the public listener.
+        self.assertEqual(self.w.api("GET", "/metrics", token=None)[0], 401)
+        code, text = self.w.api("GET", "/metrics")
         self.assertEqual(code, 200)
         self.assertIn('pocalert_deliveries_total{channel="mail",outcome="ok"} 1', text)
 

@@ -140,7 +140,9 @@ class Escalation(unittest.TestCase):
             self.assertEqual(len(self.to("holiday@%s.example.jp" % org)), 1, "holiday: step 3")
         duty = wait_for(lambda: self.to("duty@nisc.example.jp"), 20, what="the duty notice")
         self.assertEqual(len(duty), 1)
-        self.assertIn("到達不能", duty[0][1])
+        # Japanese first, English beside it, and the count right
+        self.assertIn("【到達不能】2組織に連絡がつきません / 2 organisations unreachable", duty[0][1])
+        self.assertIn("次の2組織に連絡がつきませんでした。", duty[0][2])
         self.assertIn("water-a", duty[0][2])
         self.assertIn("water-b", duty[0][2])
         kinds = [e["kind"] for e in self.timeline(aid)]
@@ -263,6 +265,13 @@ class Escalation(unittest.TestCase):
         self.assertEqual(p.returncode, 1)
         self.assertIn("broken at event 2", p.stdout + p.stderr)
         self.assertEqual(self.w.run("audit", "verify", "no-such-alert").returncode, 2)
+
+    def test_duty_notice_for_one_organisation_says_organisation(self):
+        aid = self.w.send(policy="fast", targets=["org:water-a"], title="単独")
+        wait_for(lambda: self.w.status(aid)["state"] == "completed", 30, what="the alert to complete")
+        duty = wait_for(lambda: self.to("duty@nisc.example.jp"), 20, what="the duty notice")
+        self.assertIn("【到達不能】1組織に連絡がつきません / 1 organisation unreachable: 単独", duty[0][1])
+        self.assertIn("This organisation could not be reached", duty[0][2])
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@
 #include <jansson.h>
 
 #include "common/buf.h"
+#include "dispatcher/http/ack_http.h"
 #include "dispatcher/http/ack_page.h"
 #include "dispatcher/http/http_server.h"
 #include "test/unit/fake-engine.h"
@@ -243,6 +244,17 @@ static char *headers_sans_date(const struct reply *r)
 	return buf_steal(&b);
 }
 
+/* How many times line appears among the headers. */
+static int header_count(const struct reply *r, const char *line)
+{
+	int n = 0;
+
+	for (const char *p = r->headers.data; p && (p = strstr(p, line));
+	     p += strlen(line))
+		n++;
+	return n;
+}
+
 /* Every reply-link page's headers. */
 static void assert_page_headers(const struct reply *r)
 {
@@ -391,6 +403,11 @@ static void test_post_replies_once_durable(void **state)
 	finish(f, &k, &r);
 	assert_int_equal(r.status, 200);
 	assert_page_headers(&r);
+	/* Each header once, on the deferred reply as on any other. */
+	assert_int_equal(header_count(&r, CSP "\r\n"), 1);
+	assert_int_equal(header_count(&r, "Referrer-Policy:"), 1);
+	assert_int_equal(header_count(&r, "X-Frame-Options:"), 1);
+	assert_int_equal(header_count(&r, "Cache-Control:"), 1);
 	assert_non_null(strstr(body(&r), "受信確認を記録しました"));
 	assert_non_null(strstr(body(&r), "Your confirmation is recorded"));
 	assert_non_null(strstr(body(&r), "影響あり"));
@@ -522,7 +539,7 @@ static void test_post_refused_with_the_form(void **state)
 static void test_post_415_and_413(void **state)
 {
 	struct fixture *f = *state;
-	size_t n = 17 * 1024;
+	size_t n = ACK_MAX_BODY + 1;
 	char *big = malloc(n + 1);
 	struct reply r;
 
@@ -589,6 +606,42 @@ static void test_post_415_and_413(void **state)
 	}
 }
 
+/*
+ * The longest answer the form lets a person type: a 2,000-character
+ * Japanese comment (18 KB once encoded) and a 100-character name, with
+ * the comment's lines sent as the textarea does, CRLF. It is recorded,
+ * not refused with 413.
+ */
+static void test_post_longest_japanese_answer(void **state)
+{
+	struct fixture *f = *state;
+	struct buf form = {0};
+	struct call k;
+	struct reply r;
+
+	buf_append(&form, "response=affected&name=", 23);
+	for (int i = 0; i < ACK_NAME_MAX; i++)
+		buf_append(&form, "%E4%BD%90", 9); /* 佐 */
+	buf_append(&form, "&comment=", 9);
+	for (int i = 0; i < ACK_COMMENT_MAX; i++)
+		if (i % 100 == 99)
+			buf_append(&form, "%0D%0A", 6);
+		else
+			buf_append(&form, "%E7%A2%BA", 9); /* 確 */
+	assert_true(form.len > 18000);
+	assert_true(form.len <= ACK_MAX_BODY);
+	start(f, &(struct request){.body = form.data, .body_len = form.len},
+	      &k);
+	assert_false(pump(f, &k, 200));
+	assert_int_equal(f->engine.n_ack_confirm, 1);
+	assert_int_equal(strlen(f->engine.last_comment), 1980 * 3 + 19);
+	fake_ack_complete(&f->engine, 0);
+	finish(f, &k, &r);
+	assert_int_equal(r.status, 200);
+	reply_free(&r);
+	buf_free(&form);
+}
+
 static void test_rate_limit(void **state)
 {
 	struct fixture *f = *state;
@@ -596,25 +649,34 @@ static void test_rate_limit(void **state)
 	int views;
 
 	f->engine.ack_rate = 1; /* 1 a second, burst 2 */
+	/* Unknown tokens spend the address's budget for junk... */
 	for (int i = 0; i < 2; i++) {
-		do_request(f, &(struct request){0}, &r);
-		assert_int_equal(r.status, 200);
+		do_request(f, &(struct request){.path = "/ack/guess"}, &r);
+		assert_int_equal(r.status, 404);
 		reply_free(&r);
 	}
-	views = f->engine.n_ack_view;
-	do_request(f, &(struct request){0}, &r);
+	do_request(f, &(struct request){.path = "/ack/guess2"}, &r);
 	assert_int_equal(r.status, 429);
 	assert_page_headers(&r);
 	assert_true(has_header(&r, "Retry-After: 1\r\n"));
 	assert_non_null(strstr(body(&r), "アクセスが集中しています"));
 	reply_free(&r);
-	/* Limited before any lookup: guessing costs the engine nothing. */
-	do_request(f, &(struct request){.path = "/ack/guess"}, &r);
+	/* ...and never the budget of a real link from the same address. */
+	for (int i = 0; i < 2; i++) {
+		do_request(f, &(struct request){0}, &r);
+		assert_int_equal(r.status, 200);
+		reply_free(&r);
+	}
+	/* A link's own budget, spent by its own requests alone. */
+	views = f->engine.n_ack_view;
+	do_request(f, &(struct request){0}, &r);
 	assert_int_equal(r.status, 429);
+	assert_true(has_header(&r, "Retry-After: 1\r\n"));
 	reply_free(&r);
 	do_request(f, &(struct request){.body = "response=received"}, &r);
 	assert_int_equal(r.status, 429);
 	reply_free(&r);
+	/* Limited before the lookup: no opening recorded, no answer. */
 	assert_int_equal(f->engine.n_ack_view, views);
 	assert_int_equal(f->engine.n_ack_confirm, 0);
 	/* The operator API is not behind this limit. */
@@ -625,6 +687,9 @@ static void test_rate_limit(void **state)
 	f->engine.ack_rate = 0;
 	do_request(f, &(struct request){0}, &r);
 	assert_int_equal(r.status, 200);
+	reply_free(&r);
+	do_request(f, &(struct request){.path = "/ack/guess3"}, &r);
+	assert_int_equal(r.status, 404);
 	reply_free(&r);
 }
 
@@ -799,6 +864,7 @@ int main(void)
 		T(test_post_replies_once_durable),
 		T(test_post_refused_with_the_form),
 		T(test_post_415_and_413),
+		T(test_post_longest_japanese_answer),
 		T(test_rate_limit),
 		T(test_engine_failures),
 		T(test_client_gone_while_waiting),

@@ -245,6 +245,33 @@ static void test_previous_confirmation_and_english(void **state)
 	assert_non_null(strstr(b.data, "Checking our\nfirewalls"));
 	/* Still no answer chosen in the form. */
 	assert_null(strstr(b.data, " checked>"));
+	/* The sender's Japanese is marked as such on an English page. */
+	assert_non_null(strstr(
+		b.data, "<h1 lang=\"ja\">重要インフラ向け早期警戒情報</h1>"));
+	assert_non_null(strstr(b.data, "<div class=\"body\" lang=\"ja\">"
+				       "一行目\n"));
+	assert_non_null(strstr(b.data, "<span lang=\"ja\">架空銀行</span>"));
+	/* One word for severity everywhere: 重大度, as in mail. */
+	assert_non_null(strstr(b.data, "Severity<span class=\"s\" "
+				       "lang=\"ja\">重大度</span>"));
+	assert_null(strstr(b.data, "重要度"));
+	buf_free(&b);
+
+	/* An English title on an English page needs no mark. */
+	v.title = "Early warning";
+	v.body = "Patch now.";
+	assert_int_equal(ack_page_form(&b, &v, TOKEN, NULL, NULL), 0);
+	assert_non_null(strstr(b.data, "<h1>Early warning</h1>"));
+	assert_non_null(strstr(b.data, "<div class=\"body\">Patch now."));
+	buf_free(&b);
+
+	/* A Japanese page is lang="ja" as a whole: no marks inside. */
+	v = base_view();
+	assert_int_equal(ack_page_form(&b, &v, TOKEN, NULL, NULL), 0);
+	assert_non_null(
+		strstr(b.data, "<h1>重要インフラ向け早期警戒情報</h1>"));
+	assert_non_null(strstr(b.data, "重大度<span class=\"s\" "
+				       "lang=\"en\">Severity</span>"));
 	buf_free(&b);
 }
 

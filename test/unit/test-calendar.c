@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -397,6 +398,374 @@ static void test_period_names(void **state)
 	assert_int_equal(calendar_period_parse("Business", &p), -EINVAL);
 }
 
+/* ---- the holidays computed from the Act, 2026-2030 ---- */
+
+/*
+ * The rules of 国民の祝日に関する法律, computed here without the code under
+ * test: fixed days, Happy Monday, the equinoxes, 振替休日 (Art. 3(2)) and
+ * 国民の休日 (Art. 3(3)). The equinoxes of 2026-2028 are the 暦要項's;
+ * 2029 and 2030 are not yet announced and use the usual approximation
+ * (floor(20.8431 + 0.242194 (y - 1980) - floor((y - 1980) / 4)), 23.2488
+ * for autumn), which gives March 20 and September 23 for both.
+ */
+#define RULE_FIRST 2026
+#define RULE_LAST 2030
+#define RULE_MAX 32
+
+static int rule_day(int y, int m, int d)
+{
+	char s[48];
+	int day = 0;
+
+	snprintf(s, sizeof(s), "%04d-%02d-%02d", y, m, d);
+	assert_int_equal(calendar_parse_date(s, &day), 0);
+	return day;
+}
+
+/* 0 = Sunday; 1970-01-01 was a Thursday. */
+static int rule_weekday(int day)
+{
+	return ((day % 7) + 7 + 4) % 7;
+}
+
+/* The n-th Monday of month m of year y. */
+static int rule_monday(int y, int m, int n)
+{
+	int first = rule_day(y, m, 1);
+	int monday = first + (8 - rule_weekday(first)) % 7;
+
+	return monday + 7 * (n - 1);
+}
+
+static bool rule_has(const int *days, int n, int day)
+{
+	for (int i = 0; i < n; i++)
+		if (days[i] == day)
+			return true;
+	return false;
+}
+
+static int int_cmp(const void *a, const void *b)
+{
+	return (*(const int *)a > *(const int *)b) -
+	       (*(const int *)a < *(const int *)b);
+}
+
+/* The days off of year y by the Act, sorted; returns how many. */
+static int rule_holidays(int y, int *out)
+{
+	static const int fixed[][2] = {{1, 1},	{2, 11}, {2, 23}, {4, 29},
+				       {5, 3},	{5, 4},	 {5, 5},  {8, 11},
+				       {11, 3}, {11, 23}};
+	int spring, autumn, n = 0, named;
+
+	if (y == 2026) {
+		spring = 20, autumn = 23;
+	} else if (y == 2027) {
+		spring = 21, autumn = 23;
+	} else if (y == 2028) {
+		spring = 20, autumn = 22;
+	} else {
+		spring =
+			(int)(20.8431 + 0.242194 * (y - 1980) - (y - 1980) / 4);
+		autumn =
+			(int)(23.2488 + 0.242194 * (y - 1980) - (y - 1980) / 4);
+	}
+	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+		out[n++] = rule_day(y, fixed[i][0], fixed[i][1]);
+	out[n++] = rule_monday(y, 1, 2);  /* 成人の日 */
+	out[n++] = rule_monday(y, 7, 3);  /* 海の日 */
+	out[n++] = rule_monday(y, 9, 3);  /* 敬老の日 */
+	out[n++] = rule_monday(y, 10, 2); /* スポーツの日 */
+	out[n++] = rule_day(y, 3, spring);
+	out[n++] = rule_day(y, 9, autumn);
+	named = n;
+	/* 振替休日: the next day that is no holiday after a Sunday one. */
+	for (int i = 0; i < named; i++) {
+		if (rule_weekday(out[i]) == 0) {
+			int d = out[i] + 1;
+
+			while (rule_has(out, n, d))
+				d++;
+			out[n++] = d;
+		}
+	}
+	/* 国民の休日: a day between two national holidays. */
+	for (int i = 0; i < named; i++) {
+		int d = out[i] + 1;
+
+		if (!rule_has(out, n, d) && rule_has(out, named, d + 1))
+			out[n++] = d;
+	}
+	qsort(out, (size_t)n, sizeof(int), int_cmp);
+	assert_true(n <= RULE_MAX);
+	return n;
+}
+
+/* The holidays of cal in year y, sorted; returns how many. */
+static int loaded_holidays(const struct calendar *cal, int y, int *out)
+{
+	int n = 0, from = rule_day(y, 1, 1), to = rule_day(y, 12, 31);
+
+	for (size_t i = 0; i < cal->n; i++)
+		if (cal->holidays[i].day >= from && cal->holidays[i].day <= to)
+			out[n++] = cal->holidays[i].day;
+	return n;
+}
+
+static void assert_matches_rules(const struct calendar *cal, int y)
+{
+	int want[RULE_MAX], got[400];
+	int nw = rule_holidays(y, want), ng = loaded_holidays(cal, y, got);
+
+	for (int i = 0; i < nw || i < ng; i++) {
+		char w[48] = "-", g[48] = "-";
+
+		if (i < nw)
+			calendar_format_date(want[i], w, sizeof(w));
+		if (i < ng)
+			calendar_format_date(got[i], g, sizeof(g));
+		if (strcmp(w, g) != 0)
+			fail_msg("%d: the Act gives %s, the calendar %s", y, w,
+				 g);
+	}
+}
+
+static void test_rules_2026_2030(void **state)
+{
+	struct calendar builtin = {0}, csv = {0}, conf = load_jp();
+	struct diag_list diags = {0};
+	int days[RULE_MAX];
+
+	(void)state;
+	assert_int_equal(calendar_builtin(&builtin), 0);
+	assert_int_equal(
+		calendar_load(POLICIES_DIR "/syukujitsu.csv", &csv, &diags), 0);
+	/* What is loaded agrees with the Act where it reaches. */
+	for (int y = RULE_FIRST; y <= 2027; y++) {
+		assert_matches_rules(&builtin, y);
+		assert_matches_rules(&csv, y);
+		assert_matches_rules(&conf, y);
+	}
+	/* The rules themselves, year by year: counts and known days. */
+	assert_int_equal(rule_holidays(2026, days), 18);
+	assert_int_equal(rule_holidays(2027, days), 17);
+	assert_int_equal(rule_holidays(2028, days), 16);
+	assert_true(rule_has(days, 16, rule_day(2028, 1, 10))); /* 成人 */
+	assert_true(rule_has(days, 16, rule_day(2028, 9, 22))); /* 秋分 */
+	assert_int_equal(rule_holidays(2029, days), 19);
+	assert_true(rule_has(days, 19, rule_day(2029, 2, 12))); /* 振替 */
+	assert_true(rule_has(days, 19, rule_day(2029, 4, 30))); /* 振替 */
+	assert_true(rule_has(days, 19, rule_day(2029, 9, 24))); /* 振替 */
+	assert_int_equal(rule_holidays(2030, days), 19);
+	assert_true(rule_has(days, 19, rule_day(2030, 5, 6)));	/* 振替 */
+	assert_true(rule_has(days, 19, rule_day(2030, 8, 12))); /* 振替 */
+	assert_true(rule_has(days, 19, rule_day(2030, 11, 4))); /* 振替 */
+	/* Beyond 2027 nothing is loaded: the calendar has ended. */
+	for (int y = 2028; y <= RULE_LAST; y++) {
+		int got[8];
+
+		assert_int_equal(loaded_holidays(&builtin, y, got), 0);
+		assert_false(calendar_covers(&builtin, jst(y, 1, 10, 12, 0)));
+	}
+	/* The CSV and the built-in copy hold the same days and names. */
+	assert_int_equal(csv.n, builtin.n);
+	for (size_t i = 0; i < csv.n; i++) {
+		assert_int_equal(csv.holidays[i].day, builtin.holidays[i].day);
+		assert_string_equal(csv.holidays[i].name,
+				    builtin.holidays[i].name);
+	}
+	calendar_free(&builtin);
+	calendar_free(&csv);
+	calendar_free(&conf);
+	diag_clear(&diags);
+}
+
+/* 年末年始 and an organisation's own days off. */
+static void test_year_end_and_days_off(void **state)
+{
+	struct calendar cal = {0};
+	struct dir_hours h = *calendar_default_hours();
+	const char *why = NULL;
+
+	(void)state;
+	assert_int_equal(calendar_builtin(&cal), 0);
+	/* Wednesday 2026-12-30 10:00: a weekday, but 年末年始. */
+	assert_int_equal(
+		calendar_period_at(&cal, NULL, jst(2026, 12, 30, 10, 0)),
+		CALENDAR_BUSINESS);
+	cal.year_end_days_off = true;
+	assert_int_equal(
+		calendar_period_at(&cal, NULL, jst(2026, 12, 30, 10, 0)),
+		CALENDAR_HOLIDAY);
+	assert_int_equal(
+		calendar_period_at(&cal, NULL, jst(2026, 12, 29, 0, 0)),
+		CALENDAR_HOLIDAY);
+	assert_int_equal(calendar_period_at(&cal, NULL, jst(2027, 1, 4, 10, 0)),
+			 CALENDAR_BUSINESS);
+	assert_int_equal(
+		calendar_period_at(&cal, NULL, jst(2026, 12, 28, 10, 0)),
+		CALENDAR_BUSINESS);
+	/* 2027-01-03 23:59 is still 年末年始; 2028's too, past the end. */
+	assert_int_equal(
+		calendar_period_at(&cal, NULL, jst(2027, 1, 3, 23, 59)),
+		CALENDAR_HOLIDAY);
+	assert_int_equal(calendar_period_at(&cal, NULL, jst(2028, 1, 3, 9, 0)),
+			 CALENDAR_HOLIDAY);
+	assert_true(calendar_is_year_end(rule_day(2030, 12, 31)));
+	assert_false(calendar_is_year_end(rule_day(2030, 1, 4)));
+
+	/* An organisation closed on 2026-08-13 and 08-14 (お盆). */
+	assert_int_equal(dir_days_off_parse("2026-08-14; 2026-08-13,2026-08-14",
+					    &h.days_off, &why),
+			 0);
+	assert_string_equal(h.days_off, "2026-08-13,2026-08-14");
+	assert_int_equal(calendar_period_at(&cal, &h, jst(2026, 8, 13, 10, 0)),
+			 CALENDAR_HOLIDAY);
+	assert_int_equal(calendar_period_at(&cal, &h, jst(2026, 8, 14, 17, 0)),
+			 CALENDAR_HOLIDAY);
+	assert_int_equal(calendar_period_at(&cal, &h, jst(2026, 8, 12, 10, 0)),
+			 CALENDAR_BUSINESS);
+	assert_int_equal(
+		calendar_period_at(&cal, NULL, jst(2026, 8, 13, 10, 0)),
+		CALENDAR_BUSINESS);
+	free(h.days_off);
+	assert_int_equal(dir_days_off_parse("2026-02-30", &h.days_off, &why),
+			 -EINVAL);
+	assert_int_equal(dir_days_off_parse("2026/08/13", &h.days_off, &why),
+			 -EINVAL);
+	calendar_free(&cal);
+}
+
+/* How long the calendar has left, and what "none" looks like. */
+static void test_days_left(void **state)
+{
+	struct calendar cal = {0}, none = {0};
+	int left = 12345;
+
+	(void)state;
+	assert_int_equal(calendar_builtin(&cal), 0);
+	assert_int_equal(
+		calendar_days_left(&cal, jst(2027, 12, 31, 23, 0), &left), 0);
+	assert_int_equal(left, 0);
+	assert_int_equal(
+		calendar_days_left(&cal, jst(2027, 10, 2, 0, 0), &left), 0);
+	assert_int_equal(left, 90);
+	assert_int_equal(
+		calendar_days_left(&cal, jst(2028, 1, 10, 9, 0), &left), 0);
+	assert_int_equal(left, -10);
+	/* Tokyo's date: 2027-12-31 15:00 UTC is already 2028 there. */
+	assert_int_equal(
+		calendar_days_left(&cal, at(2027, 12, 31, 15, 0, 0), &left), 0);
+	assert_int_equal(left, -1);
+	assert_true(calendar_covers(&cal, jst(2026, 1, 1, 0, 0)));
+	assert_false(calendar_covers(&cal, jst(2025, 12, 31, 23, 59)));
+	none.first_day = 1;
+	assert_int_equal(calendar_days_left(&none, 0, &left), -ENOENT);
+	assert_false(calendar_covers(&none, jst(2026, 6, 1, 0, 0)));
+	assert_int_equal(calendar_days_left(NULL, 0, &left), -ENOENT);
+	calendar_free(&cal);
+}
+
+static const char csv_utf8[] = "国民の祝日・休日月日,国民の祝日・休日名称\r\n"
+			       "2027/1/1,元日\r\n"
+			       "2027/3/22,休日\r\n"
+			       "2028/01/10,成人の日\r\n";
+
+/* Every diag line joined with newlines (malloc'd). */
+static char *diag_join(const struct diag_list *d)
+{
+	size_t len = 1;
+	char *out;
+
+	for (size_t i = 0; i < d->n; i++)
+		len += strlen(d->lines[i]) + 1;
+	out = calloc(1, len);
+	assert_non_null(out);
+	for (size_t i = 0; i < d->n; i++) {
+		strcat(out, d->lines[i]);
+		strcat(out, "\n");
+	}
+	return out;
+}
+
+static char *write_tmp(const char *bytes, size_t len)
+{
+	char *path = strdup("/tmp/pocalert-cal-XXXXXX.csv");
+	int fd = mkstemps(path, 4);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, bytes, len), (ssize_t)len);
+	close(fd);
+	return path;
+}
+
+/* The Cabinet Office's CSV: CP932 or UTF-8, all or nothing. */
+static void test_csv(void **state)
+{
+	struct calendar cal = {0};
+	struct diag_list diags = {0};
+	char *path, *joined;
+
+	(void)state;
+	/* A UTF-8 copy. */
+	path = write_tmp(csv_utf8, strlen(csv_utf8));
+	assert_int_equal(calendar_load_csv(path, NULL, &cal, &diags), 0);
+	assert_int_equal(cal.n, 3);
+	assert_int_equal(cal.holidays[1].day, rule_day(2027, 3, 22));
+	assert_string_equal(cal.holidays[2].name, "成人の日");
+	assert_int_equal(cal.first_day, rule_day(2027, 1, 1));
+	assert_int_equal(cal.last_day, rule_day(2028, 12, 31));
+	calendar_free(&cal);
+	unlink(path);
+	free(path);
+
+	/* The shipped file is CP932, read as such whatever was asked. */
+	assert_int_equal(calendar_load_csv(POLICIES_DIR "/syukujitsu.csv",
+					   "cp932", &cal, &diags),
+			 0);
+	assert_int_equal(cal.n, 35);
+	calendar_free(&cal);
+	assert_int_equal(diags.n, 0);
+
+	/* Errors: every bad row named, nothing kept. */
+	{
+		static const char bad[] =
+			"国民の祝日・休日月日,国民の祝日・休日名称\n"
+			"2027/1/1,元日\n"
+			"2027/2/30,ない日\n"
+			"2027/3/22\n"
+			"2027/1/1,元日\n"
+			"2027/5/3,\n";
+
+		path = write_tmp(bad, strlen(bad));
+		cal.n = 99;
+		assert_int_equal(calendar_load_csv(path, NULL, &cal, &diags),
+				 -EINVAL);
+		assert_int_equal(cal.n, 99);
+		joined = diag_join(&diags);
+		assert_non_null(strstr(joined, ":3: column 1: \"2027/2/30\""));
+		assert_non_null(strstr(joined, ":4: expected two fields"));
+		assert_non_null(strstr(joined, ":5: column 1: 2027/1/1 is "
+					       "listed twice"));
+		assert_non_null(strstr(joined, ":6: column 10: the holiday"));
+		free(joined);
+		diag_clear(&diags);
+		unlink(path);
+		free(path);
+	}
+	/* Not the Cabinet Office's header. */
+	path = write_tmp("date,name\n2027/1/1,x\n", 21);
+	cal.n = 99;
+	assert_int_equal(calendar_load_csv(path, NULL, &cal, &diags), -EINVAL);
+	joined = diag_join(&diags);
+	assert_non_null(strstr(joined, ":1: not the Cabinet Office's"));
+	free(joined);
+	diag_clear(&diags);
+	unlink(path);
+	free(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -407,6 +776,10 @@ int main(void)
 		cmocka_unit_test(test_period_tokyo),
 		cmocka_unit_test(test_period_other_zones),
 		cmocka_unit_test(test_period_names),
+		cmocka_unit_test(test_rules_2026_2030),
+		cmocka_unit_test(test_year_end_and_days_off),
+		cmocka_unit_test(test_days_left),
+		cmocka_unit_test(test_csv),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

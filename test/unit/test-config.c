@@ -226,12 +226,123 @@ static void test_include_errors(void **state)
 	diag_clear(&dl);
 }
 
+/*
+ * The calendar: the built-in 2026-2027 rows without a holidays file, 年末年始
+ * on unless turned off, and a holidays file in the Cabinet Office's CSV.
+ */
+static void test_calendar_settings(void **state)
+{
+	struct diag_list dl = {0};
+	struct config *c = NULL;
+	int day;
+
+	(void)state;
+	write_file("cal/pocalert.conf", "database = \"test.db\"\n");
+	assert_int_equal(config_load(in_dir("cal/pocalert.conf"), &c, &dl), 0);
+	assert_int_equal(c->calendar.n, 35);
+	assert_true(c->calendar.year_end_days_off);
+	assert_int_equal(calendar_parse_date("2027-12-31", &day), 0);
+	assert_int_equal(c->calendar.last_day, day);
+	config_free(c);
+
+	write_file("cal/off.conf", "database = \"test.db\"\n"
+				   "year_end_days_off = false\n"
+				   "holidays = \"h.csv\"\n");
+	write_file("cal/h.csv", "国民の祝日・休日月日,国民の祝日・休日名称\n"
+				"2030/1/1,元日\n");
+	assert_int_equal(config_load(in_dir("cal/off.conf"), &c, &dl), 0);
+	assert_int_equal(dl.n, 0);
+	assert_false(c->calendar.year_end_days_off);
+	assert_int_equal(c->calendar.n, 1);
+	assert_string_equal(c->calendar.holidays[0].name, "元日");
+	config_free(c);
+	c = NULL;
+
+	/* A bad row of the CSV is the config's error, with its line. */
+	write_file("cal/h.csv", "国民の祝日・休日月日,国民の祝日・休日名称\n"
+				"2030/13/1,元日\n");
+	assert_int_equal(config_load(in_dir("cal/off.conf"), &c, &dl), -EINVAL);
+	assert_null(c);
+	assert_int_equal(dl.n, 1);
+	assert_non_null(
+		strstr(dl.lines[0], "h.csv:2: column 1: \"2030/13/1\""));
+	diag_clear(&dl);
+}
+
+/* The listener's settings: defaults, values, and what is refused. */
+static void test_listener_settings(void **state)
+{
+	struct diag_list dl = {0};
+	struct config *c = NULL;
+	char want[600];
+
+	(void)state;
+	write_file("lis/pocalert.conf", "database = \"test.db\"\n");
+	assert_int_equal(config_load(in_dir("lis/pocalert.conf"), &c, &dl), 0);
+	assert_int_equal(c->listen_max_connections, 0);
+	assert_int_equal(c->listen_max_per_address, 100);
+	assert_int_equal(c->listen_request_timeout, 20);
+	assert_int_equal(c->n_trusted_proxies, 0);
+	assert_null(c->metrics_listen);
+	assert_false(c->has_metrics_token);
+	assert_null(c->tls_certificate);
+	config_free(c);
+
+	write_file(
+		"lis/pocalert.conf",
+		"database = \"test.db\"\n"
+		"listen_max_connections = 500\n"
+		"listen_max_per_address = 0\n"
+		"listen_request_timeout = 5\n"
+		"trusted_proxies = {\"127.0.0.1\", \"10.0.0.0/8\"}\n"
+		"metrics_listen = \"127.0.0.1:9025\"\n"
+		"metrics_token_sha256 = \"" /* sha256("x") */
+		"2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881"
+		"\"\n"
+		"tls_certificate = \"tls/cert.pem\"\n"
+		"tls_key = \"/etc/pocalert/key.pem\"\n");
+	assert_int_equal(config_load(in_dir("lis/pocalert.conf"), &c, &dl), 0);
+	assert_int_equal(c->listen_max_connections, 500);
+	assert_int_equal(c->listen_max_per_address, 0);
+	assert_int_equal(c->listen_request_timeout, 5);
+	assert_int_equal(c->n_trusted_proxies, 2);
+	assert_string_equal(c->trusted_proxies[1], "10.0.0.0/8");
+	assert_string_equal(c->metrics_listen, "127.0.0.1:9025");
+	assert_true(c->has_metrics_token);
+	assert_int_equal(c->metrics_token_sha256[0], 0x2d);
+	/* Relative to the config file, as every path in it. */
+	assert_string_equal(c->tls_certificate, in_dir("lis/tls/cert.pem"));
+	assert_string_equal(c->tls_key, "/etc/pocalert/key.pem");
+	config_free(c);
+
+	write_file("lis/pocalert.conf", "database = \"test.db\"\n"
+					"tls_certificate = \"cert.pem\"\n");
+	assert_int_equal(config_load(in_dir("lis/pocalert.conf"), &c, &dl),
+			 -EINVAL);
+	snprintf(want, sizeof(want),
+		 "%s: tls_certificate and tls_key go together: give both or "
+		 "neither",
+		 in_dir("lis/pocalert.conf"));
+	assert_one_diag(&dl, want);
+	diag_clear(&dl);
+
+	write_file("lis/pocalert.conf", "database = \"test.db\"\n"
+					"listen_request_timeout = 0\n");
+	assert_int_equal(config_load(in_dir("lis/pocalert.conf"), &c, &dl),
+			 -EINVAL);
+	assert_int_equal(dl.n, 1);
+	assert_non_null(strstr(dl.lines[0], "listen_request_timeout"));
+	diag_clear(&dl);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bad_driver_after_comments),
 		cmocka_unit_test(test_include_relative_to_config),
 		cmocka_unit_test(test_include_errors),
+		cmocka_unit_test(test_calendar_settings),
+		cmocka_unit_test(test_listener_settings),
 	};
 
 	return cmocka_run_group_tests(tests, make_dir, remove_dir);

@@ -257,7 +257,21 @@ static void test_contact_and_method_setters(void **state)
 	assert_int_equal(dir_contact_set(c, "contact_name", "窓口\n夜間",
 					 "x.csv", 1, &dl),
 			 0);
-	assert_string_equal(c->name, "窓口 夜間");
+	/* Japanese has no spaces: two Japanese lines join with nothing. */
+	assert_string_equal(c->name, "窓口夜間");
+	assert_int_equal(dir_contact_set(c, "contact_name",
+					 "施設課\r\n（当直）", "x.csv", 1, &dl),
+			 0);
+	assert_string_equal(c->name, "施設課（当直）");
+	/* Latin on either side keeps one space. */
+	assert_int_equal(dir_contact_set(c, "contact_name", "NISC\n当直",
+					 "x.csv", 1, &dl),
+			 0);
+	assert_string_equal(c->name, "NISC 当直");
+	assert_int_equal(dir_contact_set(c, "contact_name", "当直\nDesk 2",
+					 "x.csv", 1, &dl),
+			 0);
+	assert_string_equal(c->name, "当直 Desk 2");
 	assert_int_equal(dir_contact_set(c, "role", "duty", "x.csv", 1, &dl),
 			 0);
 	assert_int_equal(c->role, DIR_ROLE_DUTY);
@@ -343,7 +357,8 @@ static void test_read_text(void **state)
 
 	/* Bad bytes: one diag a line, each byte turned into U+FFFD. */
 	path = write_temp(".csv", bad, sizeof(bad) - 1);
-	assert_int_equal(dir_read_text(path, NULL, &text, &len, &dl), -EINVAL);
+	assert_int_equal(dir_read_text(path, "utf-8", &text, &len, &dl),
+			 -EINVAL);
 	assert_string_equal(text, "ok\nb\xEF\xBF\xBD"
 				  "d\xEF\xBF\xBD\nfine\nnul\xEF\xBF\xBDhere\n");
 	assert_int_equal(len, strlen(text));
@@ -359,9 +374,10 @@ static void test_read_text(void **state)
 	assert_int_equal(dir_read_text(path, "ebcdic", &text, &len, &dl),
 			 -EINVAL);
 	assert_null(text);
-	assert_true(strcmp(dl.lines[0] + strlen(path),
-			   ": unknown encoding 'ebcdic' (expected utf-8 or "
-			   "cp932)") == 0);
+	assert_true(
+		strcmp(dl.lines[0] + strlen(path),
+		       ": unknown encoding 'ebcdic' (expected auto, utf-8 or "
+		       "cp932)") == 0);
 	diag_clear(&dl);
 	unlink(path);
 

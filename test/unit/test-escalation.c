@@ -10,6 +10,7 @@
  */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -19,6 +20,7 @@
 #include <cmocka.h>
 
 #include "channels/scripted.h"
+#include "dispatcher/engine/clock.h"
 #include "dispatcher/engine/engine.h"
 #include "test/unit/testutil.h"
 
@@ -47,6 +49,11 @@ static const char config[] =
 	"  step { after = 0s roles = {\"primary\"} channels = {\"mail\"} }\n"
 	"  give_up_after = 5s\n"
 	"  holiday_first = \"never\"\n"
+	"}\n"
+	/* The standard shape: the weekday desk first, unless it is closed. */
+	"policy \"desk\" {\n"
+	"  step { after = 0s roles = {\"primary\"} channels = {\"mail\"} }\n"
+	"  holiday_first = \"calendar\"\n"
 	"}\n";
 
 #define WATER(id, name)                                                        \
@@ -289,6 +296,56 @@ static void test_confirmation_stops_that_organisation_only(void **state)
 	free(id);
 }
 
+/*
+ * 年末年始: December 29 to January 3 are days off (government offices by
+ * law, most members too) although they may be weekdays. On Wednesday
+ * 2026-12-30 at 10:00 the first step reaches the holiday desk first (and
+ * the weekday desk after it); on Friday 2026-12-25 at the same hour only
+ * the weekday desk, as on any business day.
+ */
+static const char office_directory[] =
+	"organisation \"water-c\" {\n"
+	"  name = \"丙水道\"\n"
+	"  sector = \"water\"\n"
+	"  kind = \"member\"\n"
+	"  hours = \"mon-fri 08:30-17:15\"\n"
+	"  contact \"desk\" { name = \"窓口\" role = \"primary\"\n"
+	"    method \"mail\" { address = \"desk@water-c.example.jp\" } }\n"
+	"  contact \"holiday\" { name = \"休日当番\" role = \"holiday\"\n"
+	"    method \"mail\" { address = \"holiday@water-c.example.jp\" } }\n"
+	"}\n";
+
+/* Sends the first step at `at`; whether the holiday desk came first. */
+static bool holiday_desk_first_at(int64_t at)
+{
+	struct testutil_engine *t =
+		testutil_engine_new(config, office_directory);
+	bool first;
+	char *id;
+
+	clock_fake_set(at);
+	id = testutil_engine_send(t, "desk", "sector:water", "年末の警報");
+	assert_true(scripted_count() >= 1);
+	assert_int_equal(testutil_sends_to("desk@water-c.example.jp"), 1);
+	first = strcmp(scripted_get(0)->address,
+		       "holiday@water-c.example.jp") == 0;
+	/* Reached at all only when it came first. */
+	assert_int_equal(testutil_sends_to("holiday@water-c.example.jp"),
+			 first ? 1 : 0);
+	free(id);
+	testutil_engine_free(t);
+	return first;
+}
+
+static void test_year_end_reaches_the_holiday_desk(void **state)
+{
+	(void)state;
+	/* 2026-12-30T10:00:00+09:00, a Wednesday within 年末年始. */
+	assert_true(holiday_desk_first_at(1798592400000LL));
+	/* 2026-12-25T10:00:00+09:00, a Friday and a business day. */
+	assert_false(holiday_desk_first_at(1798160400000LL));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -303,6 +360,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_confirmation_stops_that_organisation_only, setup,
 			teardown),
+		cmocka_unit_test(test_year_end_reaches_the_holiday_desk),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

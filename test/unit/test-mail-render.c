@@ -653,6 +653,107 @@ static void test_iso2022jp(void **state)
 	}
 }
 
+/* The body of a rendered message as UTF-8 (from ISO-2022-JP). */
+static char *jis_body(const char *text)
+{
+	const char *body = strstr(text, "\r\n\r\n") + 4;
+
+	return jis_to_utf8(body, strlen(body));
+}
+
+/* Names and emoji: variants to their JIS X 0208 forms, one 〓 a glyph. */
+static void test_iso2022jp_mapping(void **state)
+{
+	static const struct {
+		const char *in, *out;
+	} ex[] = {
+		{"髙橋", "高橋"},
+		{"山﨑", "山崎"},
+		{"德川", "徳川"},
+		{"草彅", "草薙"},
+		{"𠮷野家", "吉野家"},
+		{"①㈱№1", "(1)(株)No.1"},
+		{"葛\xef\xb8\x80城", "葛城"}, /* U+FE00 dropped */
+		{"👍🏽", "〓"},	      /* skin tone dropped */
+		{"👨‍👩‍👧", "〓"}, /* a ZWJ family: one 〓 */
+		{"❤️", "〓"},	      /* VS16 dropped */
+		{"🇯🇵🇺🇸", "〓〓"},	      /* two flags */
+		{"😀😀", "〓〓"},		      /* two emoji stay two */
+		{"a😀b", "a〓b"},
+	};
+	struct channel_message m = test_msg();
+
+	(void)state;
+	m.charset = "ISO-2022-JP";
+	for (size_t i = 0; i < sizeof(ex) / sizeof(ex[0]); i++) {
+		char *text, *u, want[128];
+
+		m.body = ex[i].in;
+		text = render(&m);
+		u = jis_body(text);
+		snprintf(want, sizeof(want), "\r\n%s\r\n", ex[i].out);
+		if (strstr(u, want) == NULL)
+			fail_msg("'%s' gave:\n%s", ex[i].in, u);
+		free(u);
+		free(text);
+	}
+}
+
+/*
+ * A long Japanese paragraph folds at character boundaries within 76
+ * octets, each line balanced (ending in ASCII mode); reply links and other
+ * ASCII words are never cut; joining the lines gives the text back.
+ */
+static void test_iso2022jp_folding(void **state)
+{
+	struct channel_message m = test_msg();
+	struct buf para = {0}, joined = {0};
+	char *text, *u, *body;
+	const char *link = "https://pocalert.example.jp/ack/"
+			   "0123456789abcdef0123456789abcdef0123456789abcdef";
+
+	(void)state;
+	m.charset = "ISO-2022-JP";
+	for (int i = 0; i < 12; i++)
+		buf_puts(&para, "制御系への攻撃に関する早期警戒情報です、"
+				"至急ご確認ください。");
+	buf_printf(&para, "詳細は%s を参照。", link);
+	m.body = para.data;
+	text = render(&m);
+	body = strstr(text, "\r\n\r\n") + 4;
+	for (const char *p = body; *p != '\0';) {
+		const char *e = strstr(p, "\r\n"), *last = NULL;
+		bool has_link = false;
+
+		assert_non_null(e);
+		for (const char *q = p; q < e; q++)
+			if (*q == 0x1b)
+				last = q;
+		if (last != NULL)
+			assert_memory_equal(last, "\x1b(B", 3);
+		has_link =
+			memmem(p, (size_t)(e - p), link, strlen(link)) != NULL;
+		if (!has_link && (size_t)(e - p) > 76)
+			fail_msg("a line of %zu octets: %.*s", (size_t)(e - p),
+				 (int)(e - p), p);
+		p = e + 2;
+	}
+	u = jis_to_utf8(body, strlen(body));
+	/* The link is whole on one line. */
+	assert_non_null(strstr(u, link));
+	/* No line starts with 、 or 。 (禁則). */
+	assert_null(strstr(u, "\n、"));
+	assert_null(strstr(u, "\n。"));
+	for (const char *q = u; *q != '\0'; q++)
+		if (*q != '\r' && *q != '\n')
+			buf_append(&joined, q, 1);
+	assert_non_null(strstr(joined.data, para.data));
+	buf_free(&joined);
+	buf_free(&para);
+	free(u);
+	free(text);
+}
+
 static void test_drill_and_tlp_markers(void **state)
 {
 	struct channel_message m = test_msg();
@@ -829,6 +930,8 @@ int main(void)
 		cmocka_unit_test(test_long_key_refused),
 		cmocka_unit_test(test_message_id_stable),
 		cmocka_unit_test(test_iso2022jp),
+		cmocka_unit_test(test_iso2022jp_mapping),
+		cmocka_unit_test(test_iso2022jp_folding),
 		cmocka_unit_test(test_drill_and_tlp_markers),
 		cmocka_unit_test(test_from_header),
 		cmocka_unit_test(test_date),

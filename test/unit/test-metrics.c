@@ -143,6 +143,28 @@ static void test_buckets_are_cumulative(void **state)
 	metrics_free(m);
 }
 
+/* The calendar gauge: absent until set, then its days (negative: ended). */
+static void test_calendar_days_left(void **state)
+{
+	struct metrics *m = metrics_new();
+	struct buf out = {0};
+
+	(void)state;
+	assert_int_equal(metrics_render(m, NULL, NULL, NULL, 0, &out), 0);
+	assert_null(strstr(out.data, "pocalert_calendar_days_left"));
+	buf_free(&out);
+	metrics_calendar_days_left(m, 32);
+	assert_int_equal(metrics_render(m, NULL, NULL, NULL, 0, &out), 0);
+	expect_line(out.data, "# TYPE pocalert_calendar_days_left gauge");
+	expect_line(out.data, "pocalert_calendar_days_left 32");
+	buf_free(&out);
+	metrics_calendar_days_left(m, -10);
+	assert_int_equal(metrics_render(m, NULL, NULL, NULL, 0, &out), 0);
+	expect_line(out.data, "pocalert_calendar_days_left -10");
+	buf_free(&out);
+	metrics_free(m);
+}
+
 static void test_label_escaping(void **state)
 {
 	const char *names[] = {"we\"ird\\na\nme"};
@@ -197,6 +219,7 @@ int main(void)
 		cmocka_unit_test(test_counters_and_histogram),
 		cmocka_unit_test(test_buckets_are_cumulative),
 		cmocka_unit_test(test_label_escaping),
+		cmocka_unit_test(test_calendar_days_left),
 		cmocka_unit_test(test_many_channels),
 	};
 

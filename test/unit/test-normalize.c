@@ -90,6 +90,127 @@ static void test_phone(void **state)
 	run(dir_normalize_phone, ex, sizeof(ex) / sizeof(ex[0]));
 }
 
+/* As Japanese input methods type them: NFKC, then the hyphen family. */
+static void test_phone_typed(void **state)
+{
+	static const struct example ex[] = {
+		{"０３－１２３４－５６７８", "+81312345678", NULL},
+		{"０３ー１２３４ー５６７８", "+81312345678", NULL},
+		{"03‐1234‐5678", "+81312345678", NULL}, /* U+2010 */
+		{"03−1234−5678", "+81312345678", NULL}, /* U+2212 */
+		{"03–1234—5678", "+81312345678", NULL}, /* en, em */
+		{"０９０ｰ１２３４ｰ５６７８", "+819012345678", NULL},
+		{"（０３）１２３４－５６７８", "+81312345678", NULL},
+		{"０３　１２３４　５６７８", "+81312345678", NULL}, /* U+3000 */
+		{"＋８１　３－１２３４－５６７８", "+81312345678", NULL},
+		{"０３．１２３４．５６７８", "+81312345678", NULL},
+		{"０３＊１２３４", NULL,
+		 "only digits, '+', spaces, '-', '.' and parentheses are "
+		 "allowed"},
+	};
+
+	(void)state;
+	run(dir_normalize_phone, ex, sizeof(ex) / sizeof(ex[0]));
+}
+
+/* The Japanese numbering plan: the length each kind of number has. */
+static void test_phone_plan(void **state)
+{
+	static const struct example ex[] = {
+		{"0422-12-3456", "+81422123456", NULL},
+		{"050-1234-5678", "+815012345678", NULL},
+		{"070-1234-5678", "+817012345678", NULL},
+		{"080-1234-5678", "+818012345678", NULL},
+		{"0120-123-456", "+81120123456", NULL},
+		{"0800-123-4567", "+818001234567", NULL},
+		{"0570-123-456", "+81570123456", NULL},
+		/* A trunk 0 written after +81 is dropped. */
+		{"+81-03-1234-5678", "+81312345678", NULL},
+		{"+81 090 1234 5678", "+819012345678", NULL},
+		/* Other countries: as written, after a length check. */
+		{"+1 212 555 0100", "+12125550100", NULL},
+		{"+44 20 7946 0958", "+442079460958", NULL},
+		{"03-1234-567", NULL,
+		 "a fixed-line number has 10 digits with the area code's 0 "
+		 "(03-1234-5678, 0422-12-3456)"},
+		{"03-1234-56789", NULL,
+		 "a fixed-line number has 10 digits with the area code's 0 "
+		 "(03-1234-5678, 0422-12-3456)"},
+		{"090-1234-56789", NULL,
+		 "a mobile number (070/080/090) has 11 digits with the 0"},
+		{"090-1234-567", NULL,
+		 "a mobile number (070/080/090) has 11 digits with the 0"},
+		{"050-123-4567", NULL,
+		 "an IP phone number (050) has 11 digits with the 0"},
+		{"0120-123-4567", NULL,
+		 "a free dial number (0120) has 10 digits with the 0"},
+		{"0800-123-456", NULL,
+		 "a free dial number (0800) has 11 digits with the 0"},
+		{"0570-1234-567", NULL,
+		 "a navi dial number (0570) has 10 digits with the 0"},
+		{"+81-03-1234-567", NULL,
+		 "a fixed-line number has 10 digits with the area code's 0 "
+		 "(03-1234-5678, 0422-12-3456)"},
+		{"+81 90 1234 567", NULL,
+		 "a mobile number (070/080/090) has 11 digits with the 0"},
+		{"+1 234 567", NULL, "too short (under 8 digits)"},
+	};
+
+	(void)state;
+	run(dir_normalize_phone, ex, sizeof(ex) / sizeof(ex[0]));
+}
+
+static int sms(const char *in, char **ret, const char **why)
+{
+	return dir_normalize_address(DIR_CHANNEL_SMS, in, ret, why);
+}
+
+static int fax(const char *in, char **ret, const char **why)
+{
+	return dir_normalize_address(DIR_CHANNEL_FAX, in, ret, why);
+}
+
+static int voice(const char *in, char **ret, const char **why)
+{
+	return dir_normalize_address(DIR_CHANNEL_VOICE, in, ret, why);
+}
+
+/* Which kinds each channel takes: SMS mobiles, fax fixed lines and 050. */
+static void test_phone_channels(void **state)
+{
+	static const struct example sms_ex[] = {
+		{"090-1234-5678", "+819012345678", NULL},
+		{"070-1234-5678", "+817012345678", NULL},
+		{"+44 7700 900123", "+447700900123", NULL},
+		{"03-1234-5678", NULL,
+		 "SMS needs a mobile number (070, 080 or 090)"},
+		{"050-1234-5678", NULL,
+		 "SMS needs a mobile number (070, 080 or 090)"},
+		{"0570-123-456", NULL,
+		 "SMS needs a mobile number (070, 080 or 090)"},
+	};
+	static const struct example fax_ex[] = {
+		{"03-1234-5678", "+81312345678", NULL},
+		{"050-1234-5678", "+815012345678", NULL},
+		{"090-1234-5678", NULL,
+		 "fax needs a fixed-line number or an IP phone (050)"},
+		{"0570-123-456", NULL,
+		 "fax needs a fixed-line number or an IP phone (050)"},
+		{"0120-123-456", NULL,
+		 "fax needs a fixed-line number or an IP phone (050)"},
+	};
+	static const struct example voice_ex[] = {
+		{"0570-123-456", "+81570123456", NULL},
+		{"0120-123-456", "+81120123456", NULL},
+		{"090-1234-5678", "+819012345678", NULL},
+	};
+
+	(void)state;
+	run(sms, sms_ex, sizeof(sms_ex) / sizeof(sms_ex[0]));
+	run(fax, fax_ex, sizeof(fax_ex) / sizeof(fax_ex[0]));
+	run(voice, voice_ex, sizeof(voice_ex) / sizeof(voice_ex[0]));
+}
+
 static void test_mail(void **state)
 {
 	char long_local[80], long_mail[300];
@@ -337,7 +458,8 @@ static void test_hours_round_trip(void **state)
 	(void)state;
 	/* Every set of days reads back as itself from its canonical form. */
 	for (unsigned days = 1; days < 0x80; days++) {
-		struct dir_hours h = {days, 9 * 60, 18 * 60, NULL}, back = {0};
+		struct dir_hours h = {days, 9 * 60, 18 * 60, NULL, NULL},
+				 back = {0};
 		char out[64];
 		const char *why = NULL;
 
@@ -377,6 +499,9 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_phone),
+		cmocka_unit_test(test_phone_typed),
+		cmocka_unit_test(test_phone_plan),
+		cmocka_unit_test(test_phone_channels),
 		cmocka_unit_test(test_mail),
 		cmocka_unit_test(test_url),
 		cmocka_unit_test(test_address_by_channel),

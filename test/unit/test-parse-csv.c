@@ -300,7 +300,100 @@ static void test_cp932(void **state)
 	directory_free(&d);
 
 	/* Read as UTF-8, the same bytes are wrong on line 2 only. */
-	assert_int_equal(parse_bytes(BYTES(text), NULL, &d, want_utf8, 1),
+	assert_int_equal(parse_bytes(BYTES(text), "utf-8", &d, want_utf8, 1),
+			 -EINVAL);
+	directory_free(&d);
+	/* Without an encoding (auto) they are taken for the CP932 they are. */
+	assert_int_equal(parse_bytes(BYTES(text), NULL, &d, NULL, 0), 0);
+	assert_string_equal(d.orgs[0].name, "表ソ能①㈱ｱｲｳ");
+	directory_free(&d);
+	/* Every name Windows and Excel give CP932, in any case. */
+	for (size_t i = 0; i < 5; i++) {
+		static const char *const names[] = {
+			"CP932", "Shift_JIS", "SJIS", "windows-31j", "auto"};
+
+		assert_int_equal(
+			parse_bytes(BYTES(text), names[i], &d, NULL, 0), 0);
+		assert_string_equal(d.orgs[0].contacts[0].name, "ソフト, 表");
+		directory_free(&d);
+	}
+}
+
+/*
+ * A UTF-8 file under --encoding cp932: its bytes are valid CP932 too, and
+ * would import as mojibake (架空水道企業団 as 譫ｶ遨ｺ豌ｴ驕謎ｼ∵･ｭ蝗｣).
+ */
+static void test_utf8_under_cp932(void **state)
+{
+	struct directory d = {0};
+	static const char text[] =
+		HEADER "\n"
+		       "w,架空水道企業団,water,member,,d,当直,primary,,mail,"
+		       "a@w.example.jp,\n";
+	static const char *const want[] = {
+		"t.csv: the file is UTF-8 (its Japanese text is valid UTF-8), "
+		"not CP932: reading it as CP932 would garble every Japanese "
+		"character; use --encoding utf-8 or auto, or --force-encoding "
+		"if it really is CP932",
+	};
+
+	(void)state;
+	assert_int_equal(parse_bytes(BYTES(text), "cp932", &d, want, 1),
+			 -EINVAL);
+	assert_int_equal(d.n_orgs, 0);
+	directory_free(&d);
+	/* Forced, it is read as CP932: what the operator asked for. */
+	assert_int_equal(parse_bytes(BYTES(text), "cp932!", &d, NULL, 0), 0);
+	assert_string_equal(d.orgs[0].name, "譫ｶ遨ｺ豌ｴ驕謎ｼ∵･ｭ蝗｣");
+	directory_free(&d);
+	/* auto (the default) reads it as the UTF-8 it is. */
+	assert_int_equal(parse_bytes(BYTES(text), NULL, &d, NULL, 0), 0);
+	assert_string_equal(d.orgs[0].name, "架空水道企業団");
+	directory_free(&d);
+	/* ASCII only is both: no reason to refuse. */
+	assert_int_equal(
+		parse_bytes(BYTES(HEADER "\nw,W,water,member,,d,n,"
+					 "primary,,mail,a@w.example.jp,"
+					 "\n"),
+			    "cp932", &d, NULL, 0),
+		0);
+	directory_free(&d);
+}
+
+/* 外字 (CP932 0xF040-0xF9FC): refused with the row and the column. */
+static void test_gaiji(void **state)
+{
+	struct directory d = {0};
+	static const char text[] = HEADER
+		"\n"
+		"x,\x8b\xf3\xf0\x40,gas,member,,d,\x83\x5c\xf0\x9f,primary,,"
+		"mail,a@x.example.jp,\n"
+		"y,\xf0\x9f,gas,member,,d,n,primary,,mail,b@x.example.jp,\n"
+		"z,\xf9\xfc,gas,member,,d,n,primary,,mail,c@x.example.jp,\n";
+	static const char *const want[] = {
+		"t.csv:2: column 4: 外字 (a user-defined character, CP932 "
+		"0xF040): recipients cannot read it; write it with standard "
+		"characters",
+		"t.csv:3: column 3: 外字 (a user-defined character, CP932 "
+		"0xF09F): recipients cannot read it; write it with standard "
+		"characters",
+		"t.csv:4: column 3: 外字 (a user-defined character, CP932 "
+		"0xF9FC): recipients cannot read it; write it with standard "
+		"characters",
+	};
+	static const char *const want_utf8[] = {
+		"t.csv:2: column 4: U+E000 is a private-use character (外字): "
+		"recipients cannot read it",
+	};
+
+	(void)state;
+	assert_int_equal(parse_bytes(BYTES(text), "cp932", &d, want, 3),
+			 -EINVAL);
+	directory_free(&d);
+	assert_int_equal(parse_bytes(BYTES(HEADER "\nx,空\xee\x80\x80,gas,"
+						  "member,,d,n,primary,,mail,"
+						  "a@x.example.jp,\n"),
+				     NULL, &d, want_utf8, 1),
 			 -EINVAL);
 	directory_free(&d);
 }
@@ -322,11 +415,30 @@ static void test_bad_cp932(void **state)
 		 "CLEAR, GREEN, AMBER, AMBER+STRICT or RED)"),
 	};
 	static const char *const want_bom[] = {
-		"t.csv:1: UTF-8 byte-order mark in a file read as CP932 (is "
-		"the file UTF-8?)",
+		"t.csv: the file is UTF-8 (it starts with a UTF-8 byte-order "
+		"mark), not CP932: reading it as CP932 would garble every "
+		"Japanese character; use --encoding utf-8 or auto, or "
+		"--force-encoding if it really is CP932",
 	};
 
+	static const char *const want_auto[] = {
+		"t.csv:3: invalid CP932: byte 0x81 at column 5",
+	};
+	/* Two Japanese lines, one stray byte after "y,表表" (6 bytes). */
+	static const char stray[] = HEADER
+		"\n"
+		"x,\x95\x5c,gas,member,,d,n,primary,,mail,a@x.example.jp,\n"
+		"y,\x95\x5c\x95\x5c\x81\x20,gas,member,,d,n,primary,,mail,"
+		"b@x.example.jp,\n";
+
 	(void)state;
+	/*
+	 * Without --encoding, a CP932 file with one bad byte is reported as
+	 * CP932 at that byte, its column counted in characters.
+	 */
+	assert_int_equal(parse_bytes(BYTES(stray), NULL, &d, want_auto, 1),
+			 -EINVAL);
+	directory_free(&d);
 	/* Every line is still read; bad bytes become U+FFFD. */
 	assert_int_equal(parse_bytes(BYTES(text), "sjis", &d, want, 3),
 			 -EINVAL);
@@ -421,7 +533,8 @@ static void test_unreadable(void **state)
 	assert_int_equal(dir_parse_csv("valid.csv", "latin-1", &d, &dl),
 			 -EINVAL);
 	assert_string_equal(dl.lines[0], "valid.csv: unknown encoding "
-					 "'latin-1' (expected utf-8 or cp932)");
+					 "'latin-1' (expected auto, utf-8 or "
+					 "cp932)");
 	diag_clear(&dl);
 }
 
@@ -435,6 +548,8 @@ int main(void)
 		cmocka_unit_test(test_multiline_fields_keep_lines),
 		cmocka_unit_test(test_cp932),
 		cmocka_unit_test(test_bad_cp932),
+		cmocka_unit_test(test_utf8_under_cp932),
+		cmocka_unit_test(test_gaiji),
 		cmocka_unit_test(test_broken_quotes),
 		cmocka_unit_test(test_optional_columns),
 		cmocka_unit_test(test_unreadable),

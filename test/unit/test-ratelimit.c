@@ -133,6 +133,23 @@ static void test_unparsable_shares_one_bucket(void **state)
 	ratelimit_free(rl);
 }
 
+/* Buckets keyed by any 16 bytes: one key, one bucket, apart from others. */
+static void test_keyed_buckets(void **state)
+{
+	struct ratelimit *rl;
+	uint8_t a[16] = {1}, b[16] = {2};
+
+	(void)state;
+	assert_int_equal(ratelimit_new(8, &rl), 0);
+	ratelimit_set(rl, 1, 2);
+	assert_true(ratelimit_take_key(rl, a, 0, NULL));
+	assert_true(ratelimit_take_key(rl, a, 0, NULL));
+	assert_false(ratelimit_take_key(rl, a, 0, NULL));
+	assert_true(ratelimit_take_key(rl, b, 0, NULL));
+	assert_true(ratelimit_take_key(rl, a, 1000, NULL));
+	ratelimit_free(rl);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -142,6 +159,7 @@ int main(void)
 		cmocka_unit_test(test_ipv6_per_64),
 		cmocka_unit_test(test_bounded_table),
 		cmocka_unit_test(test_unparsable_shares_one_bucket),
+		cmocka_unit_test(test_keyed_buckets),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -3,8 +3,9 @@
  * with sends in flight, or abandoned as if the process had died, and a
  * new engine on the same database carries on: every unfinished delivery
  * is sent again with the same id (the receiver's idempotency key), a
- * retry keeps its due time, and an escalation step that fell due while
- * no engine ran runs at once.
+ * retry keeps its due time, an escalation step that fell due while
+ * no engine ran runs at once, and a duty notice sent again after a
+ * restart names the government organisation as the first one did.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -189,6 +190,76 @@ static void test_a_step_due_while_down_runs_at_once(void **state)
 	free(id);
 }
 
+/* The duty officer's organisation, for the notice of the unreachable. */
+static const char duty_config[] =
+	"channel \"mail\" { driver = \"scripted\"\n"
+	"  retry { max_attempts = 3 initial_delay = 2s jitter = 0 } }\n"
+	"policy \"short\" {\n"
+	"  step { after = 0s roles = {\"primary\"} channels = {\"mail\"} }\n"
+	"  give_up_after = 5s\n"
+	"  holiday_first = \"never\"\n"
+	"}\n";
+
+static const char duty_directory[] =
+	"organisation \"nisc\" {\n"
+	"  name = \"内閣サイバーセキュリティセンター\"\n"
+	"  sector = \"government\"\n"
+	"  kind = \"government\"\n"
+	"  contact \"duty\" {\n"
+	"    name = \"当直\"\n"
+	"    role = \"duty\"\n"
+	"    method \"mail\" { address = \"duty@nisc.example.jp\""
+	" max_tlp = \"RED\" }\n"
+	"  }\n"
+	"}\n" ORG("power-a");
+
+/* The last send taken for address, or NULL. */
+static const struct scripted_send *last_to(const char *address)
+{
+	const struct scripted_send *s = NULL;
+
+	for (size_t i = 0; i < scripted_count(); i++)
+		if (strcmp(scripted_get(i)->address, address) == 0)
+			s = scripted_get(i);
+	return s;
+}
+
+static void test_a_duty_notice_resent_names_the_organisation(void **state)
+{
+	struct testutil_engine *t =
+		testutil_engine_new(duty_config, duty_directory);
+	const char *duty = "duty@nisc.example.jp";
+	char *id = testutil_engine_send(t, "short", "org:power-a", "停電");
+	char *key;
+
+	(void)state;
+	testutil_engine_complete(t, "desk@power-a.example.jp", CHANNEL_OK, 250,
+				 "250 ok", -1);
+	/* Nobody confirms: five seconds on, the duty officer is told. */
+	testutil_engine_advance(t, 5250);
+	assert_int_equal(testutil_sends_to(duty), 1);
+	assert_string_equal(last_to(duty)->kind, "unreachable");
+	assert_string_equal(last_to(duty)->org_id, "nisc");
+	assert_string_equal(last_to(duty)->org_name,
+			    "内閣サイバーセキュリティセンター");
+	key = strdup(last_to(duty)->key);
+
+	/* Stopped before the mail server answered: sent again after. */
+	testutil_engine_stop(t);
+	testutil_engine_start(t);
+	assert_int_equal(testutil_sends_to(duty), 2);
+	assert_string_equal(last_to(duty)->key, key);
+	assert_string_equal(last_to(duty)->kind, "unreachable");
+	assert_non_null(strstr(last_to(duty)->body, "power-a"));
+	/* Named as before the restart, not by its id. */
+	assert_string_equal(last_to(duty)->org_id, "nisc");
+	assert_string_equal(last_to(duty)->org_name,
+			    "内閣サイバーセキュリティセンター");
+	free(key);
+	free(id);
+	testutil_engine_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -203,6 +274,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_a_step_due_while_down_runs_at_once, setup,
 			teardown),
+		cmocka_unit_test(
+			test_a_duty_notice_resent_names_the_organisation),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

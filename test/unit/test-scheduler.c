@@ -5,7 +5,8 @@
  * is honoured; every organisation gets its first delivery before any
  * organisation its second, and before any retry; max_rate spaces the
  * sends; the group commit leaves every state change on disk in the
- * order it happened; a cancel stops the retries.
+ * order it happened; a cancel stops the retries; each delivery that
+ * settles is reported once through the engine's hook, a retry never.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -20,6 +21,7 @@
 
 #include "channels/scripted.h"
 #include "dispatcher/engine/engine.h"
+#include "dispatcher/engine/model.h"
 #include "dispatcher/store/store.h"
 #include "dispatcher/engine/timeline.h"
 #include "test/unit/testutil.h"
@@ -68,7 +70,7 @@ static const char config[] =
 	" max_tlp = \"AMBER\" }\n"                                             \
 	"    method \"web\" { address = \"https://second.example.jp/" n "\""   \
 	" max_tlp = \"AMBER\" }\n"                                             \
-	"    method \"sms\" { address = \"+8190000000" n "\""                  \
+	"    method \"sms\" { address = \"+81900000000" n "\""                 \
 	" max_tlp = \"AMBER\" }\n"                                             \
 	"  }\n"                                                                \
 	"}\n"
@@ -284,9 +286,54 @@ static void test_cancel_stops_the_retries(void **state)
 	free(id);
 }
 
+/* What the settled hook saw, in order; the engine's own hook still runs. */
+static engine_settled_fn inner_settled;
+static char settled_seen[8][64];
+static size_t n_settled;
+
+static void record_settled(struct engine *e, struct rt_delivery *d)
+{
+	if (n_settled < 8)
+		snprintf(settled_seen[n_settled], sizeof(settled_seen[0]),
+			 "%s %s", d->address, dstate_name(d->state));
+	n_settled++;
+	inner_settled(e, d);
+}
+
+static void test_each_settled_delivery_reported_once(void **state)
+{
+	struct testutil_engine *t = *state;
+	char *id;
+
+	n_settled = 0;
+	inner_settled = t->engine->settled;
+	assert_non_null(inner_settled);
+	t->engine->settled = record_settled;
+	id = testutil_engine_send(t, "web", "org:org-1", "hook");
+	/* One send at a time on "web": the first, then the second. */
+	testutil_engine_complete(t, "https://first.example.jp/1",
+				 CHANNEL_TEMPFAIL, 503, "503", -1);
+	assert_int_equal(n_settled, 0); /* a retry is not settled */
+	testutil_engine_complete(t, "https://second.example.jp/1",
+				 CHANNEL_PERMFAIL, 410, "410 gone", -1);
+	assert_int_equal(n_settled, 1);
+	assert_string_equal(settled_seen[0],
+			    "https://second.example.jp/1 failed");
+	testutil_engine_advance(t, 1);
+	testutil_engine_complete(t, "https://first.example.jp/1", CHANNEL_OK,
+				 200, "200", -1);
+	assert_int_equal(n_settled, 2);
+	assert_string_equal(settled_seen[1], "https://first.example.jp/1 sent");
+	t->engine->settled = inner_settled;
+	free(id);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(
+			test_each_settled_delivery_reported_once, setup,
+			teardown),
 		cmocka_unit_test_setup_teardown(
 			test_retry_backs_off_never_before_due, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retry_after_is_honoured,

@@ -151,11 +151,13 @@ static void test_forward_migration(void **state)
 	int64_t one = 0, seq = -1;
 	char hash[65];
 
-	assert_int_equal(sqlite_store_schema_version(), 5);
+	assert_int_equal(sqlite_store_schema_version(), 6);
 	accept(f);
 	assert_int_equal(
 		sqlite_store_exec(f->s,
 				  "DROP TABLE dead_letters;"
+				  "DROP TABLE holidays;"
+				  "ALTER TABLE orgs DROP days_off;"
 				  "DROP TRIGGER events_head;"
 				  "DROP TABLE meta;"
 				  "ALTER TABLE alerts DROP COLUMN head_seq;"
@@ -183,7 +185,7 @@ static void test_forward_migration(void **state)
 		one = sqlite3_column_int64(st, 0);
 		sqlite3_finalize(st);
 	}
-	assert_int_equal(one, 5);
+	assert_int_equal(one, 6);
 	assert_int_equal(store_timeline_anchor(s, "A-1", &seq, hash), 0);
 	assert_int_equal(seq, 1);
 }
@@ -350,6 +352,37 @@ static void test_meta_and_count(void **state)
 	accept(f);
 	assert_int_equal(store_alert_count(f->s, &n), 0);
 	assert_int_equal(n, 1);
+}
+
+/* Imported holidays: replaced whole, read back in order, none at first. */
+static void test_calendar(void **state)
+{
+	struct fixture *f = *state;
+	struct calendar_holiday h[3] = {{0, (char *)"元日"},
+					{0, (char *)"休日"},
+					{0, (char *)"成人の日"}};
+	struct calendar cal = {0}, back = {0};
+
+	assert_int_equal(store_calendar_load(f->s, &back), -ENOENT);
+	assert_int_equal(calendar_parse_date("2027-01-01", &h[0].day), 0);
+	assert_int_equal(calendar_parse_date("2027-03-22", &h[1].day), 0);
+	assert_int_equal(calendar_parse_date("2027-01-11", &h[2].day), 0);
+	assert_int_equal(calendar_from_list(h, 3, &cal), 0);
+	assert_int_equal(store_calendar_replace(f->s, &cal), 0);
+	assert_int_equal(store_calendar_load(f->s, &back), 0);
+	assert_int_equal(back.n, 3);
+	assert_int_equal(back.holidays[1].day, h[2].day);
+	assert_string_equal(back.holidays[2].name, "休日");
+	assert_int_equal(back.last_day - back.first_day, 364);
+	calendar_free(&back);
+	/* A second import replaces the first. */
+	cal.n = 1;
+	assert_int_equal(store_calendar_replace(f->s, &cal), 0);
+	cal.n = 3;
+	assert_int_equal(store_calendar_load(f->s, &back), 0);
+	assert_int_equal(back.n, 1);
+	calendar_free(&back);
+	calendar_free(&cal);
 }
 
 static int count_org(void *arg, const struct store_org_row *r)
@@ -653,6 +686,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_exclusive_lock, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_calendar, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_accept_and_read_back,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_all_or_nothing, setup,

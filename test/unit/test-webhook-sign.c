@@ -145,11 +145,34 @@ static void test_payload_shape(void **state)
 	assert_string_equal(json_string_value(json_object_get(o, "name")),
 			    "山田 太郎");
 	assert_true(json_is_null(json_object_get(j, "ack_url")));
+	/* In the config's zone, as the API gives times. */
 	assert_string_equal(json_string_value(json_object_get(j, "created_at")),
-			    "2024-05-01T09:00:00Z");
-	assert_int_equal(json_object_size(j), 13);
+			    "2024-05-01T18:00:00+09:00");
+	/* The contact's language; Japanese when the directory has none. */
+	assert_string_equal(json_string_value(json_object_get(j, "language")),
+			    "ja");
+	assert_int_equal(json_object_size(j), 14);
 	json_decref(j);
 	buf_free(&b);
+	{
+		struct channel_message en = sample;
+
+		en.language = "en";
+		setenv("TZ", "UTC", 1);
+		tzset();
+		assert_int_equal(webhook_render_payload(&b, &en), 0);
+		setenv("TZ", "Asia/Tokyo", 1);
+		tzset();
+		j = json_loads(b.data, 0, &err);
+		assert_string_equal(
+			json_string_value(json_object_get(j, "language")),
+			"en");
+		assert_string_equal(
+			json_string_value(json_object_get(j, "created_at")),
+			"2024-05-01T09:00:00+00:00");
+		json_decref(j);
+		buf_free(&b);
+	}
 }
 
 static void test_payload_kinds_and_bad_text(void **state)
@@ -342,6 +365,9 @@ static void test_registry_names(void **state)
 
 int main(void)
 {
+	/* The config sets TZ (timezone = "Asia/Tokyo" by default). */
+	setenv("TZ", "Asia/Tokyo", 1);
+	tzset();
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sign_vector),
 		cmocka_unit_test(test_sign_large_body),

@@ -1,11 +1,19 @@
 /*
- * The engine's in-memory model, shared by engine.c (lifecycle, intake),
- * scheduler.c (queues, sends, outcomes) and recovery.c (reload after a
- * restart). Only unfinished work lives in memory; the store holds
- * everything, and the writer carries changes to it.
+ * The engine's in-memory model: the structs every engine module works on
+ * (an alert, its organisations and unsettled deliveries, a channel with
+ * its queues, the engine itself), the enums of their states and kinds,
+ * and the few operations on them that need no policy: allocation and
+ * freeing, finding an alert or a channel, the timeline heads kept for
+ * alerts that left memory, appending a timeline event, and releasing a
+ * finished alert from a deferred callback. It is the bottom of the
+ * engine: every engine module includes it, and it includes none of
+ * theirs, only the leaves (config, metrics, timeline, timers).
+ *
+ * Only unfinished work lives in memory; the store holds everything, and
+ * the writer carries changes to it.
  */
-#ifndef POCALERT_ENGINE_INTERNAL_H
-#define POCALERT_ENGINE_INTERNAL_H
+#ifndef POCALERT_ENGINE_MODEL_H
+#define POCALERT_ENGINE_MODEL_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -126,7 +134,6 @@ struct rt_alert {
 	enum tlp tlp;
 	bool drill;
 	bool cancelled;
-	bool busy;	      /* being walked: settling must not free it */
 	int64_t created_at;   /* ms; the policy counts from here */
 	struct policy policy; /* the snapshot taken at acceptance */
 	size_t unfinished;    /* deliveries not yet settled */
@@ -159,6 +166,15 @@ struct rt_channel {
 	bool started;
 };
 
+/*
+ * The hook through which the scheduler reports a delivery that settled
+ * (sent, failed, cancelled): called once per delivery after the alert's
+ * and organisation's counts are updated and before d is freed. The engine
+ * installs escalation's handler (engine.c), so that the scheduler calls
+ * nothing above it. d is valid during the call only.
+ */
+typedef void (*engine_settled_fn)(struct engine *e, struct rt_delivery *d);
+
 struct engine {
 	struct event_base *base;     /* not owned */
 	const struct config *config; /* not owned */
@@ -179,108 +195,61 @@ struct engine {
 		char id[32];
 		struct timeline_head head;
 	} heads[64];
-	size_t next_head;   /* round robin slot for the next one */
-	struct timer *tick; /* owned; escalation timer */
+	size_t next_head;      /* round robin slot for the next one */
+	struct timer *tick;    /* owned; escalation timer */
+	struct timer *release; /* owned; frees finished alerts, deferred */
+	struct timer *calendar_watch; /* owned; the daily calendar check */
+	engine_settled_fn settled;    /* installed by engine.c; may be NULL */
 	bool accepting;
 	bool stopping;
 };
 
-/* scheduler.c */
-/* Puts a delivery into its channel's ready queue (or its timer) and pumps. */
-void sched_enqueue(struct rt_delivery *d, int64_t next_at);
-/* Withdraws a waiting delivery (queued or retry_wait) and marks it cancelled. */
-void sched_cancel_delivery(struct rt_delivery *d, const char *reason);
-/* Frees a settled delivery and, when it was the last, settles its alert. */
-void sched_settle(struct rt_delivery *d);
-/* Inits the channel's queues and pump event. */
-int sched_channel_init(struct engine *e, struct rt_channel *c);
-/* Frees what sched_channel_init made. */
-void sched_channel_fini(struct rt_channel *c);
-
-/* engine.c helpers used by the scheduler and recovery */
-struct rt_alert *engine_alert_find(struct engine *e, const char *id);
-void engine_alert_free(struct rt_alert *a);
-void engine_delivery_free(struct rt_delivery *d);
-struct rt_channel *engine_channel_find(struct engine *e, const char *name);
-void engine_event(struct engine *e, struct rt_alert *a, const char *actor,
-		  const char *kind, const char *org_id, const char *delivery_id,
-		  const char *fmt, ...) __attribute__((format(printf, 7, 8)));
-
-/* intake.c */
-/* Fills d->msg from d and its alert. */
-void intake_message_init(struct rt_delivery *d);
-/* Reloads the cached directory when the file changed. Returns 0 or -EIO. */
-int directory_refresh(struct engine *e);
-/* The directory's organisation with this id, or NULL (binary search). */
-const struct dir_org *directory_org(struct engine *e, const char *id);
-
 /*
- * One delivery to plan for an organisation of an alert: persisted by
- * plan_commit, then queued unless skipped.
+ * The alert with this id among the active ones, or NULL. The engine owns
+ * it.
  */
-struct planned {
-	size_t org;			   /* position in the alert */
-	const struct dir_contact *contact; /* the directory's */
-	const struct dir_method *method;   /* the directory's */
-	const char *skip_reason;	   /* NULL to send */
-	int step;
-	enum dkind kind;
-};
+struct rt_alert *model_alert_find(struct engine *e, const char *id);
+/* Frees an alert, its organisations and its deliveries. NULL is a no-op. */
+void model_alert_free(struct rt_alert *a);
+/* Frees a delivery (not linked anywhere any more). NULL is a no-op. */
+void model_delivery_free(struct rt_delivery *d);
+/* The configured channel named name, or NULL. The engine owns it. */
+struct rt_channel *model_channel_find(struct engine *e, const char *name);
 
-/*
- * Plans step `step` for the organisation at position pos of a: the
- * contact methods the policy step reaches, TLP and channel checks
- * applied. Appends to *list (realloc'd, caller frees). Returns the
- * number of sendable deliveries added, or -ENOMEM.
- */
-int plan_org_step(struct engine *e, struct rt_alert *a, size_t pos, int step,
-		  struct planned **list, size_t *n, size_t *cap);
-
-/*
- * Writes planned deliveries (and their contacts' reply-link rows) in one
- * transaction, then builds them in memory and queues the sendable ones
- * in order. Returns 0 or a negative errno (nothing queued then).
- */
-int plan_commit(struct engine *e, struct rt_alert *a,
-		const struct planned *list, size_t n);
-
-/* escalation.c */
-/* Starts the escalation timer. Returns 0 or -ENOMEM. */
-int escalation_start(struct engine *e);
-/* Runs every organisation's policy decision that is due now. */
-void escalation_run(struct engine *e);
-/* The duty notice's title and body (malloc'd, caller frees). */
-int escalation_duty_text(const struct rt_alert *a, char **title, char **body);
 /* The organisation at pos of a, or the duty org for DUTY_POS. */
 #define DUTY_POS ((size_t)-1)
-struct rt_org *alert_org(struct rt_alert *a, size_t pos);
-/* Closes an organisation in state (acknowledged, unreachable, cancelled). */
-void escalation_close_org(struct engine *e, struct rt_alert *a,
-			  struct rt_org *o, enum ostate state);
-/*
- * Called when an org's current-step deliveries have all settled with none
- * sent: the next tick runs its next step at once.
- */
-void escalation_step_settled(struct rt_org *o);
-/* Frees the alert when it is finished and nothing is in flight. */
-void escalation_maybe_release(struct engine *e, struct rt_alert *a);
+struct rt_org *model_org(struct rt_alert *a, size_t pos);
 
 /*
- * engine.c: keeps the timeline head of an alert that leaves memory (a
- * copy, returned); finds one kept, or NULL.
+ * Appends an event to a's timeline through the writer, at the engine
+ * clock's now. The detail is printf-style, cut at 511 bytes.
  */
-struct timeline_head *engine_keep_head(struct engine *e, const char *id,
-				       const struct timeline_head *head);
-struct timeline_head *engine_kept_head(struct engine *e, const char *id);
+void model_event(struct engine *e, struct rt_alert *a, const char *actor,
+		 const char *kind, const char *org_id, const char *delivery_id,
+		 const char *fmt, ...) __attribute__((format(printf, 7, 8)));
 
-/* ack.c */
-/* The reply-link token of a contact (32 base32 characters and a NUL). */
-void ack_token(const struct engine *e, const char *alert_id, const char *org_id,
-	       const char *contact_id, char out[33]);
-/* Loads or creates the key file. Returns 0 or -errno. */
-int ack_key_load(struct engine *e, const char *path);
+/*
+ * Keeps a copy of the timeline head of an alert that leaves memory, in
+ * a small round-robin table the engine owns; returns the kept copy.
+ * model_kept_head finds one kept, or NULL.
+ */
+struct timeline_head *model_keep_head(struct engine *e, const char *id,
+				      const struct timeline_head *head);
+struct timeline_head *model_kept_head(struct engine *e, const char *id);
 
-/* recovery.c: reloads unfinished work after a start. Returns 0 or -EIO. */
-int recovery_load(struct engine *e);
+/*
+ * Makes the deferred release: a timer on the engine clock whose callback
+ * frees every finished alert with nothing unsettled. Returns 0 or
+ * -ENOMEM. The engine owns the timer (e->release, timer_free()).
+ */
+int model_release_start(struct engine *e);
+
+/*
+ * Asks for a to be freed when it is finished and has no unsettled
+ * delivery: never inside this call (a caller may be walking it or the
+ * list of alerts), but from the release timer on the next turn of the
+ * loop, which looks again then. Safe to call at any time.
+ */
+void model_alert_release(struct engine *e, struct rt_alert *a);
 
 #endif

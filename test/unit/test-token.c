@@ -1,6 +1,6 @@
 /*
- * Unit tests for the reply-link tokens of dispatcher/engine/ack.c
- * (ack_token): 32 characters of lower-case base32; the same ids and key
+ * Unit tests for the reply-link tokens of dispatcher/engine/token.c
+ * (token_make): 32 characters of lower-case base32; the same ids and key
  * give the same token (links are rebuilt for every step and after a
  * restart); different ids or another key give another; the ids are kept
  * apart (moving text between them changes the token); and one token
@@ -18,7 +18,7 @@
 
 #include <cmocka.h>
 
-#include "dispatcher/engine/engine_internal.h"
+#include "dispatcher/engine/token.h"
 
 static struct engine *engine_with_key(uint8_t first)
 {
@@ -37,7 +37,7 @@ static void test_pinned_token(void **state)
 
 	(void)state;
 	/* Python: base64.b32encode(hmac(bytes(range(32)), msg)[:20]).lower() */
-	ack_token(e, "20261124-0a1b2c3d", "water-a", "desk", tok);
+	token_make(e, "20261124-0a1b2c3d", "water-a", "desk", tok);
 	assert_string_equal(tok, "4jx2g2yo67q7d56337i47bgibgo66ke2");
 	free(e);
 }
@@ -48,10 +48,10 @@ static void test_shape_and_stability(void **state)
 	char a[33], b[33];
 
 	(void)state;
-	ack_token(e, "A-1", "org-a", "c1", a);
+	token_make(e, "A-1", "org-a", "c1", a);
 	assert_int_equal(strlen(a), 32);
 	assert_int_equal(strspn(a, "abcdefghijklmnopqrstuvwxyz234567"), 32);
-	ack_token(e, "A-1", "org-a", "c1", b);
+	token_make(e, "A-1", "org-a", "c1", b);
 	assert_string_equal(a, b);
 	free(e);
 }
@@ -62,19 +62,19 @@ static void test_every_id_and_the_key_count(void **state)
 	char base[33], t[33];
 
 	(void)state;
-	ack_token(e, "A-1", "org-a", "c1", base);
-	ack_token(e, "A-2", "org-a", "c1", t);
+	token_make(e, "A-1", "org-a", "c1", base);
+	token_make(e, "A-2", "org-a", "c1", t);
 	assert_string_not_equal(base, t);
-	ack_token(e, "A-1", "org-b", "c1", t);
+	token_make(e, "A-1", "org-b", "c1", t);
 	assert_string_not_equal(base, t);
-	ack_token(e, "A-1", "org-a", "c2", t);
+	token_make(e, "A-1", "org-a", "c2", t);
 	assert_string_not_equal(base, t);
-	ack_token(other, "A-1", "org-a", "c1", t);
+	token_make(other, "A-1", "org-a", "c1", t);
 	assert_string_not_equal(base, t);
 	/* Text moved from one id to the next is another contact. */
-	ack_token(e, "A-1", "org-ac", "1", t);
+	token_make(e, "A-1", "org-ac", "1", t);
 	assert_string_not_equal(base, t);
-	ack_token(e, "A-1org-a", "", "c1", t);
+	token_make(e, "A-1org-a", "", "c1", t);
 	assert_string_not_equal(base, t);
 	free(e);
 	free(other);
