@@ -83,18 +83,16 @@ bool utf8_has_control(const char *str, size_t len)
 size_t utf8_prefix(const char *str, size_t len, size_t max)
 {
 	const unsigned char *s = (const unsigned char *)str;
-	size_t cut, lead, need;
+	size_t cut = len < max ? len : max, lead, need;
 
-	if (len <= max)
-		return len;
-	/* Back up to the lead byte of the character that crosses max. */
-	cut = max;
-	lead = cut;
+	if (cut == 0)
+		return 0;
+	/* The lead byte of the last character that starts before cut. */
+	lead = cut - 1;
 	while (lead > 0 && (s[lead] & 0xC0) == 0x80)
 		lead--;
 	if ((s[lead] & 0xC0) == 0x80)
 		return 0;
-	/* A sequence that ends at or before cut fits whole. */
 	if (s[lead] < 0x80)
 		need = 1;
 	else if (s[lead] >= 0xF0)
@@ -103,7 +101,8 @@ size_t utf8_prefix(const char *str, size_t len, size_t max)
 		need = 3;
 	else
 		need = 2;
-	return lead + need <= cut ? lead + need : lead;
+	/* It fits whole, or it goes (also when s itself ends inside it). */
+	return lead + need <= cut ? cut : lead;
 }
 
 /* Length of the well-formed sequence at s[i], or 0 when there is none. */

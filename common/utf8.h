@@ -25,9 +25,10 @@ bool utf8_has_control(const char *s, size_t len);
 /*
  * The byte length of the longest prefix of s[0..len) that is at most max
  * bytes and does not end inside a character, so that text cut to a size
- * limit stays well-formed: use it as "%.*s" precision or for a copy.
- * Counts lead bytes only, so it is exact for valid text and never splits
- * a sequence that was whole in s.
+ * limit stays well-formed: use it as "%.*s" precision or for a copy. A
+ * character that s itself ends inside (text snprintf() already cut) is
+ * dropped too: after snprintf(buf, ...), buf[utf8_prefix(buf,
+ * strlen(buf), SIZE_MAX)] = '\0' mends the cut.
  */
 size_t utf8_prefix(const char *s, size_t len, size_t max);
 

@@ -76,6 +76,10 @@ static void test_utf8_prefix(void **state)
 	assert_int_equal(utf8_prefix(jp, 12, 0), 0);
 	assert_int_equal(utf8_prefix(emoji, 6, 4), 1);
 	assert_int_equal(utf8_prefix(emoji, 6, 5), 5);
+	/* Text snprintf() already cut inside a character: the piece goes. */
+	assert_int_equal(utf8_prefix("(\xE8\xAD", 3, SIZE_MAX), 1);
+	assert_int_equal(utf8_prefix("ok\xF0\x9F\x9A", 5, 4), 2);
+	assert_int_equal(utf8_prefix("ok", 2, SIZE_MAX), 2);
 	/* Every cut of a long comment is well-formed. */
 	for (size_t i = 0; i + 3 <= 399; i += 3)
 		memcpy(big + i, "\xE3\x81\x82", 3);
