@@ -30,6 +30,7 @@
  * (set-up, start, completion), the client and its registry per event
  * base, and the public entry points.
  */
+#include <arpa/inet.h>
 #include <assert.h>
 #include <ctype.h>
 #include <errno.h>
@@ -40,7 +41,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <netinet/in.h>
 #include <sys/queue.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include <curl/curl.h>
@@ -108,6 +111,8 @@ struct http_request {
 	char reason[64];      /* reason phrase of the last status line */
 	char retry_after[64]; /* raw Retry-After value, "" when none */
 	char errbuf[CURL_ERROR_SIZE];
+	enum http_addr_policy addr_policy;
+	char refused[160]; /* why the policy refused an address, or "" */
 };
 
 struct http_sock {
@@ -636,6 +641,11 @@ static void request_complete(struct http_client *c, struct http_request *req,
 	c->in_flight--;
 	req->state = REQ_DONE;
 	res.error = classify_curl(rc);
+	/* libcurl only saw a socket it could not open: say why. */
+	if (rc != CURLE_OK && req->refused[0] != '\0') {
+		res.error = HTTP_ERR_REFUSED;
+		snprintf(req->errbuf, sizeof(req->errbuf), "%s", req->refused);
+	}
 	if (curl_easy_getinfo(req->easy, CURLINFO_RESPONSE_CODE, &status) ==
 	    CURLE_OK)
 		res.status = (int)status;
@@ -909,6 +919,30 @@ static int request_set_headers(struct http_request *req,
 	return (int)n;
 }
 
+/*
+ * CURLOPT_OPENSOCKETFUNCTION: the one place every connection of a request
+ * is made, with the address the name resolved to. Refusing here (rather
+ * than checking the name before) leaves no gap for DNS to answer one
+ * address to a check and another to the connect.
+ */
+static curl_socket_t on_open_socket(void *arg, curlsocktype purpose,
+				    struct curl_sockaddr *a)
+{
+	struct http_request *req = arg;
+	char why[128];
+	int fd;
+
+	if (purpose == CURLSOCKTYPE_IPCXN &&
+	    http_addr_check(&a->addr, req->addr_policy, why, sizeof(why)) < 0) {
+		snprintf(req->refused, sizeof(req->refused), "%s", why);
+		return CURL_SOCKET_BAD;
+	}
+	fd = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+	return fd < 0 ? CURL_SOCKET_BAD : fd;
+}
+
+static int url_host_obfuscated(const char *url, char *why, size_t whysz);
+
 /* Sets the easy handle's options for spec; returns 0 or a negative errno. */
 static int request_setup(struct http_request *req,
 			 const struct http_request_spec *spec)
@@ -935,8 +969,13 @@ static int request_setup(struct http_request *req,
 	req->reason[0] = '\0';
 	req->retry_after[0] = '\0';
 	req->errbuf[0] = '\0';
+	req->refused[0] = '\0';
+	req->addr_policy = spec->addr_policy;
 
 	bad |= curl_easy_setopt(e, CURLOPT_URL, spec->url) != CURLE_OK;
+	bad |= curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION,
+				on_open_socket) != CURLE_OK;
+	bad |= curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, req) != CURLE_OK;
 	bad |= curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https") !=
 	       CURLE_OK;
 	bad |= curl_easy_setopt(e, CURLOPT_PRIVATE, (char *)req) != CURLE_OK;
@@ -998,6 +1037,21 @@ int http_client_submit(struct http_client *c,
 	r = request_setup(req, spec);
 	if (r < 0)
 		goto fail;
+	/*
+	 * A host written to slip past checks ends here, reported as such.
+	 * Every other address, literal or resolved, is judged as the
+	 * socket opens (on_open_socket).
+	 */
+	if (url_host_obfuscated(spec->url, req->errbuf, sizeof(req->errbuf)) <
+	    0) {
+		req->done = done;
+		req->arg = arg;
+		c->in_flight++;
+		request_defer(c, req, HTTP_ERR_REFUSED);
+		if (ret_req != NULL)
+			*ret_req = req;
+		return 0;
+	}
 	r = -ENOMEM;
 	h = host_get(c, spec->url);
 	if (h == NULL)
@@ -1117,4 +1171,247 @@ int http_parse_retry_after(const char *value, time_t now)
 	if (when - now > INT_MAX)
 		return INT_MAX;
 	return (int)(when - now);
+}
+
+/* --- the address policy and secret hiding (pure) ---------------------- */
+
+/* The refusal of IPv4 address a (host order), or NULL when allowed. */
+static const char *addr4_refusal(uint32_t a, enum http_addr_policy policy)
+{
+	bool priv = policy == HTTP_ADDR_PRIVATE_OK;
+
+	if ((a >> 24) == 0)
+		return "an unspecified address (0.0.0.0/8)";
+	if ((a >> 24) == 127)
+		return NULL;
+	if ((a >> 28) == 0xE)
+		return "a multicast address";
+	if ((a >> 28) == 0xF)
+		return "a reserved or broadcast address";
+	if (priv)
+		return NULL;
+	if ((a >> 24) == 10 || (a >> 20) == 0xAC1 || (a >> 16) == 0xC0A8)
+		return "a private address";
+	if ((a >> 16) == 0xA9FE)
+		return "a link-local address";
+	if ((a >> 22) == (100u << 2 | 1))
+		return "a shared (carrier-grade NAT) address";
+	return NULL;
+}
+
+int http_addr_check(const struct sockaddr *sa, enum http_addr_policy policy,
+		    char *why, size_t whysz)
+{
+	char text[INET6_ADDRSTRLEN] = "?";
+	const char *no = NULL;
+
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+
+		inet_ntop(AF_INET, &in->sin_addr, text, sizeof(text));
+		no = addr4_refusal(ntohl(in->sin_addr.s_addr), policy);
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 =
+			(const struct sockaddr_in6 *)sa;
+		const uint8_t *b = in6->sin6_addr.s6_addr;
+		static const uint8_t mapped[12] = {0, 0, 0, 0, 0,    0,
+						   0, 0, 0, 0, 0xFF, 0xFF};
+		static const uint8_t nat64[12] = {0, 0x64, 0xFF, 0x9B};
+
+		inet_ntop(AF_INET6, &in6->sin6_addr, text, sizeof(text));
+		if (IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr))
+			no = NULL;
+		else if (IN6_IS_ADDR_UNSPECIFIED(&in6->sin6_addr))
+			no = "an unspecified address (::)";
+		else if (memcmp(b, mapped, 12) == 0 ||
+			 memcmp(b, nat64, 12) == 0)
+			/* An IPv4 address in IPv6 clothes: judge the IPv4. */
+			no = addr4_refusal((uint32_t)b[12] << 24 |
+						   (uint32_t)b[13] << 16 |
+						   (uint32_t)b[14] << 8 | b[15],
+					   policy);
+		else if (b[0] == 0xFF)
+			no = "a multicast address";
+		else if (policy == HTTP_ADDR_PRIVATE_OK)
+			no = NULL;
+		else if (b[0] == 0xFE && (b[1] & 0xC0) == 0x80)
+			no = "a link-local address";
+		else if ((b[0] & 0xFE) == 0xFC)
+			no = "a private (unique local) address";
+	} else {
+		no = "not an internet address";
+	}
+	if (no == NULL)
+		return 0;
+	snprintf(
+		why, whysz,
+		"refused to connect to %s: %s (the channel's address policy%s)",
+		text, no,
+		policy == HTTP_ADDR_PUBLIC && strstr(no, "private") != NULL
+			? "; allow_private = true permits it"
+			: "");
+	return -EACCES;
+}
+
+/*
+ * The host of url as written, into host (brackets of an IPv6 literal
+ * removed; *ret_v6 set for one). Returns false when there is none to
+ * judge (no "://", too long): libcurl then says what is wrong.
+ */
+static bool url_host(const char *url, char *host, size_t hostsz, bool *ret_v6)
+{
+	const char *p = strstr(url, "://"), *end, *at;
+	size_t n;
+
+	if (p == NULL)
+		return false;
+	p += 3;
+	end = p + strcspn(p, "/?#");
+	/* Skip user:password@ (the last @ of the authority). */
+	for (at = p; at < end; at++)
+		if (*at == '@')
+			p = at + 1;
+	*ret_v6 = *p == '[';
+	if (*ret_v6)
+		p++;
+	n = *ret_v6 ? strcspn(p, "]") : strcspn(p, ":/?#");
+	if (n >= hostsz)
+		return false;
+	memcpy(host, p, n);
+	host[n] = '\0';
+	return true;
+}
+
+/*
+ * -EACCES (reason in why) when the URL's host is an IPv4 address written
+ * in another form than dotted decimal: inet_aton() takes what resolvers
+ * take (2130706433, 0x7f.1, 0177.0.0.1, 127.1, 0), inet_pton() only the
+ * standard form. Such a host is written to hide which address it is.
+ */
+static int url_host_obfuscated(const char *url, char *why, size_t whysz)
+{
+	char host[256];
+	struct in_addr a4;
+	bool v6;
+
+	if (!url_host(url, host, sizeof(host), &v6) || v6 ||
+	    inet_aton(host, &a4) == 0 || inet_pton(AF_INET, host, &a4) == 1)
+		return 0;
+	snprintf(why, whysz,
+		 "refused: the host \"%s\" is an address written in a "
+		 "non-standard numeric form (write it in dotted decimal)",
+		 host);
+	return -EACCES;
+}
+
+int http_url_check(const char *url, enum http_addr_policy policy, char *why,
+		   size_t whysz)
+{
+	char host[256];
+	struct sockaddr_in sin = {.sin_family = AF_INET};
+	struct sockaddr_in6 sin6 = {.sin6_family = AF_INET6};
+	bool v6;
+
+	if (url_host_obfuscated(url, why, whysz) < 0)
+		return -EACCES;
+	if (!url_host(url, host, sizeof(host), &v6))
+		return 0;
+	if (v6 && inet_pton(AF_INET6, host, &sin6.sin6_addr) == 1)
+		return http_addr_check((struct sockaddr *)&sin6, policy, why,
+				       whysz);
+	if (!v6 && inet_pton(AF_INET, host, &sin.sin_addr) == 1)
+		return http_addr_check((struct sockaddr *)&sin, policy, why,
+				       whysz);
+	return 0;
+}
+
+/* Characters of a secret-looking run (base64, base64url, hex). */
+static bool secret_char(unsigned char c)
+{
+	return isalnum(c) || c == '+' || c == '/' || c == '=' || c == '_' ||
+	       c == '-';
+}
+
+/* Replaces s[from..to) with "[hidden]" (or stars when shorter). */
+static size_t hide(char *s, size_t from, size_t to)
+{
+	static const char mark[] = "[hidden]";
+	size_t len = strlen(s), n = to - from;
+
+	if (n >= sizeof(mark) - 1) {
+		memcpy(s + from, mark, sizeof(mark) - 1);
+		memmove(s + from + sizeof(mark) - 1, s + to, len - to + 1);
+		return from + sizeof(mark) - 1;
+	}
+	memset(s + from, '*', n);
+	return to;
+}
+
+void http_redact_secrets(char *s)
+{
+	static const char *const words[] = {
+		"password",  "passwd",	"secret", "token", "apikey",
+		"api_key",   "api-key", "key",	  "auth",  "bearer",
+		"signature", "session", "cookie", NULL,
+	};
+	size_t i = 0;
+
+	while (s[i] != '\0') {
+		size_t w = 0, j, v;
+		bool digit = false, alpha = false;
+
+		/* A keyword at the start of a word, and what follows it. */
+		if (i == 0 || !isalnum((unsigned char)s[i - 1])) {
+			for (size_t k = 0; words[k] != NULL && w == 0; k++) {
+				size_t kl = strlen(words[k]);
+
+				if (strncasecmp(s + i, words[k], kl) == 0)
+					w = kl;
+			}
+		}
+		if (w > 0) {
+			/* The rest of the word: "token_value", "Authorization". */
+			j = i + w;
+			while (isalnum((unsigned char)s[j]) || s[j] == '_' ||
+			       s[j] == '-')
+				j++;
+			while (s[j] == '"' || s[j] == '\'' || s[j] == ' ')
+				j++;
+			if (s[j] == ':' || s[j] == '=' ||
+			    strncasecmp(s + i, "bearer", 6) == 0) {
+				if (s[j] == ':' || s[j] == '=')
+					j++;
+				while (s[j] == ' ' || s[j] == '"' ||
+				       s[j] == '\'')
+					j++;
+				/* "Basic xxx" / "Bearer xxx" after auth: */
+				if (strncasecmp(s + j, "bearer ", 7) == 0 ||
+				    strncasecmp(s + j, "basic ", 6) == 0)
+					j += s[j + 1] == 'e' || s[j + 1] == 'E'
+						     ? 7
+						     : 6;
+				for (v = j;
+				     s[v] != '\0' && s[v] != ' ' &&
+				     s[v] != '"' && s[v] != '\'' &&
+				     s[v] != ',' && s[v] != '&' &&
+				     s[v] != ';' && s[v] != '}' && s[v] != '<';
+				     v++)
+					;
+				if (v > j) {
+					i = hide(s, j, v);
+					continue;
+				}
+			}
+		}
+		/* A long run of key-like characters with letters and digits. */
+		for (j = i; secret_char((unsigned char)s[j]); j++) {
+			digit |= isdigit((unsigned char)s[j]) != 0;
+			alpha |= isalpha((unsigned char)s[j]) != 0;
+		}
+		if (j - i >= 24 && digit && alpha) {
+			i = hide(s, i, j);
+			continue;
+		}
+		i = j > i ? j : i + 1;
+	}
 }

@@ -37,7 +37,56 @@ enum http_error {
 	HTTP_ERR_RESOLVE,   /* the host name did not resolve */
 	HTTP_ERR_URL,	    /* malformed URL or a scheme other than http(s) */
 	HTTP_ERR_OTHER,	    /* anything else libcurl reported */
+	HTTP_ERR_REFUSED,   /* the address policy refused the destination */
 };
+
+/*
+ * Where a request may connect, checked on the address the host name
+ * resolved to, as the socket is opened (so DNS cannot swap a private
+ * address in after a check of the name), and on the URL's host as
+ * written (numeric forms other than dotted decimal, such as 2130706433,
+ * 0x7f.1 or 0177.0.0.1, are refused: they exist to slip past checks).
+ */
+enum http_addr_policy {
+	/*
+	 * Public unicast addresses and loopback (this machine, which the
+	 * operator runs, and the tests' servers). Refused: private
+	 * (10/8, 172.16/12, 192.168/16, fc00::/7), link-local
+	 * (169.254/16 where cloud metadata lives, fe80::/10), shared
+	 * 100.64/10, unspecified (0.0.0.0/8, ::), multicast, broadcast
+	 * and reserved ranges, also when mapped into IPv6.
+	 */
+	HTTP_ADDR_PUBLIC = 0,
+	/* Private and link-local allowed too (`allow_private = true`). */
+	HTTP_ADDR_PRIVATE_OK,
+};
+
+/*
+ * Checks one address (struct sockaddr_in or _in6) against policy.
+ * Returns 0 when allowed, -EACCES with a reason in why otherwise.
+ */
+struct sockaddr;
+int http_addr_check(const struct sockaddr *sa, enum http_addr_policy policy,
+		    char *why, size_t whysz);
+
+/*
+ * Checks the host of url as written: a host that is a number in any form
+ * other than four dotted decimal parts without leading zeros is refused
+ * (-EACCES, reason in why); so is a literal address the policy refuses.
+ * Names are left to the connect-time check. Returns 0 or -EACCES.
+ */
+int http_url_check(const char *url, enum http_addr_policy policy, char *why,
+		   size_t whysz);
+
+/*
+ * Hides secret-looking text in s (NUL-terminated, changed in place):
+ * the value after a word such as token, secret, password, key, auth,
+ * signature or bearer, and any run of 24 or more characters of the
+ * base64/hex alphabets, each become "[hidden]". For text from a far
+ * side that goes to logs and the timeline (an internal service's error
+ * page may echo credentials). The result is never longer than s.
+ */
+void http_redact_secrets(char *s);
 
 /*
  * A request as the caller describes it; the client copies what it keeps.
@@ -55,6 +104,7 @@ struct http_request_spec {
 	const char *username; /* HTTP Basic auth when not NULL */
 	const char *password;
 	size_t max_response; /* body bytes kept; 0: HTTP_CLIENT_MAX_RESPONSE */
+	enum http_addr_policy addr_policy; /* where it may connect */
 };
 
 /* How a request ended; valid only during the completion. */

@@ -818,6 +818,54 @@ static int header_from(struct buf *out, const struct mail_from *from,
 	return r;
 }
 
+/* The longest line of text[0..len) in octets, CRLF not counted. */
+static size_t longest_line(const char *text, size_t len)
+{
+	size_t best = 0, start = 0;
+
+	for (size_t i = 0; i <= len; i++) {
+		if (i == len || text[i] == '\n') {
+			size_t n = i - start;
+
+			if (n > 0 && text[i - 1] == '\r')
+				n--;
+			if (n > best)
+				best = n;
+			start = i + 1;
+		}
+	}
+	return best;
+}
+
+int mail_from_check(const struct mail_from *from, size_t *ret_longest)
+{
+	struct buf out = {0};
+	struct enc e;
+	size_t longest = 0;
+	int r;
+
+	/*
+	 * Only an ASCII token (a long quoted string or word) cannot fold,
+	 * and ASCII renders alike in every charset; non-ASCII becomes
+	 * encoded words of at most 75 characters in each. So rendering in
+	 * UTF-8 finds every From that fails, without loading iconv's
+	 * ISO-2022-JP module at configuration time.
+	 */
+	r = enc_open(&e, MAIL_CHARSET_UTF8);
+	if (r < 0)
+		return r;
+	r = header_from(&out, from, &e);
+	if (r == 0)
+		longest = longest_line(out.data, out.len);
+	enc_close(&e);
+	buf_free(&out);
+	if (r < 0)
+		return r;
+	if (ret_longest)
+		*ret_longest = longest;
+	return longest > HARD_COLS ? -E2BIG : 0;
+}
+
 char *mail_message_id(const char *key, const char *domain)
 {
 	struct buf b = {0};
@@ -1127,6 +1175,16 @@ int mail_render(const struct channel_message *msg, const struct mail_from *from,
 	msgid = mail_message_id(msg->key, from->domain);
 	if (subject == NULL || msgid == NULL) {
 		r = -ENOMEM;
+		goto out;
+	}
+	/*
+	 * The id cannot fold: a key long enough (or escaped enough) to push
+	 * it past 998 octets would make a message every server refuses.
+	 * The engine's keys are short; this keeps the renderer's promise
+	 * for any caller (found by test/fuzz/fuzz-mail).
+	 */
+	if (strlen("Message-ID: ") + strlen(msgid) > HARD_COLS) {
+		r = -EINVAL;
 		goto out;
 	}
 	if ((r = header_date(&out, now)) < 0 ||

@@ -48,6 +48,16 @@ bool mail_address_valid(const char *addr);
  */
 int mail_from_parse(const char *text, struct mail_from *ret);
 
+/*
+ * Renders the From header for `from` and checks that no line is over 998
+ * octets (RFC 5322), which the display name decides (alike in every
+ * charset: see mail_render.c):
+ * 0, -E2BIG (with *ret_longest, when not NULL, set to the longest line),
+ * -ENOMEM or -errno from iconv. Run it on configuration, so a From that
+ * would make every message fail is refused before the first send.
+ */
+int mail_from_check(const struct mail_from *from, size_t *ret_longest);
+
 /* Frees what mail_from_parse() allocated; safe on a zeroed struct. */
 void mail_from_clear(struct mail_from *from);
 
@@ -87,7 +97,8 @@ char *mail_message_id(const char *key, const char *domain);
  * charset msg->charset names (unknown names fall back to UTF-8, the safe
  * default). On success *ret_text gets a malloc'd NUL-terminated message
  * owned by the caller and 0 is returned; otherwise -EINVAL (no key or
- * address), -ENOMEM, or -errno from iconv, and *ret_text is untouched.
+ * address, or a key whose Message-ID line would pass 998 octets),
+ * -ENOMEM, or -errno from iconv, and *ret_text is untouched.
  */
 int mail_render(const struct channel_message *msg, const struct mail_from *from,
 		time_t now, char **ret_text);

@@ -872,6 +872,7 @@ static int smtp_configure(struct channel *ch, cfg_t *sec, const char *file,
 {
 	struct smtp_priv *p;
 	const char *name, *host, *tls, *from, *helo;
+	size_t longest = 0;
 	int port = 0, r;
 	bool ok = true;
 
@@ -934,6 +935,15 @@ static int smtp_configure(struct channel *ch, cfg_t *sec, const char *file,
 			   "<local@domain>)",
 			   from);
 		ok = false;
+	} else if ((r = mail_from_check(&p->from, &longest)) == -E2BIG) {
+		conf_error(diags, file, sec, name,
+			   "from: the display name is too long: its From "
+			   "header has a line of %zu octets, over the 998 "
+			   "every mail server allows; shorten the name",
+			   longest);
+		ok = false;
+	} else if (r < 0) {
+		return r;
 	}
 
 	ok &= conf_int(sec, "workers", 4, 1, SMTP_WORKERS_MAX, &p->workers,

@@ -47,6 +47,11 @@ static const cfg_opt_t webhook_options[] = {
 	CFG_INT("timeout", 0, CFGF_NODEFAULT),
 	CFG_STR("url", NULL, CFGF_NODEFAULT),
 	CFG_INT("max_connections", 0, CFGF_NODEFAULT),
+	/*
+	 * false (unset): only public addresses and loopback; true: private
+	 * and link-local too, for a receiver inside the operator's network.
+	 */
+	CFG_BOOL("allow_private", cfg_false, CFGF_NODEFAULT),
 	CFG_END(),
 };
 
@@ -69,12 +74,13 @@ struct webhook {
 	const char *name; /* the channel's name, for logs */
 	uint8_t *key;	  /* MAC key from the secret; wiped on free */
 	size_t keylen;
-	char *url;		  /* default URL when the address has none */
-	long timeout;		  /* seconds, whole request */
-	long max_connections;	  /* per host */
-	struct http_client *http; /* NULL unless started */
-	struct buf payload;	  /* reused for each send's JSON */
-	struct send_list pending; /* every send not yet completed */
+	char *url;	      /* default URL when the address has none */
+	long timeout;	      /* seconds, whole request */
+	long max_connections; /* per host */
+	enum http_addr_policy policy; /* where sends may connect */
+	struct http_client *http;     /* NULL unless started */
+	struct buf payload;	      /* reused for each send's JSON */
+	struct send_list pending;     /* every send not yet completed */
 	size_t n_pending;
 	struct webhook_send **buckets; /* by hash of key; power of two */
 	size_t nbuckets;
@@ -301,9 +307,14 @@ void webhook_classify(const struct http_response *res,
 	out->gateway_id = NULL;
 	out->retry_after = -1;
 	if (s == 0) {
-		/* No response: the far side may come back. A bad URL won't. */
-		out->status = res->error == HTTP_ERR_URL ? CHANNEL_PERMFAIL
-							 : CHANNEL_TEMPFAIL;
+		/*
+		 * No response: the far side may come back. A bad URL or an
+		 * address the policy refuses won't.
+		 */
+		out->status = res->error == HTTP_ERR_URL ||
+					      res->error == HTTP_ERR_REFUSED
+				      ? CHANNEL_PERMFAIL
+				      : CHANNEL_TEMPFAIL;
 		snprintf(detail, detailsz, "%s",
 			 res->error_text[0] ? res->error_text : "no response");
 		return;
@@ -339,6 +350,8 @@ void webhook_classify(const struct http_response *res,
 		snprintf(detail + n, detailsz - n, " (then: %s)",
 			 res->error_text);
 	}
+	/* The far side's words may echo credentials: never show those. */
+	http_redact_secrets(detail);
 }
 
 /* --- sends in flight ------------------------------------------------- */
@@ -493,13 +506,25 @@ static int webhook_configure(struct channel *ch, cfg_t *sec, const char *file,
 		r = -EINVAL;
 	}
 
+	wh->policy = cfg_size(sec, "allow_private") > 0 &&
+				     cfg_getbool(sec, "allow_private")
+			     ? HTTP_ADDR_PRIVATE_OK
+			     : HTTP_ADDR_PUBLIC;
+
 	url = cfg_getstr(sec, "url");
 	if (url != NULL && url[0] != '\0') {
+		char why[200];
+
 		if (!url_ok(url)) {
 			diag_add(diags, file, sec->line,
 				 "channel \"%s\": url must start with http:// "
 				 "or https://",
 				 ch->name);
+			r = -EINVAL;
+		} else if (http_url_check(url, wh->policy, why, sizeof(why)) <
+			   0) {
+			diag_add(diags, file, sec->line,
+				 "channel \"%s\": url %s", ch->name, why);
 			r = -EINVAL;
 		} else if ((wh->url = strdup(url)) == NULL) {
 			return -ENOMEM;
@@ -572,6 +597,13 @@ static int webhook_send(struct channel *ch, const struct channel_message *msg,
 	spec.body = wh->payload.data;
 	spec.body_len = wh->payload.len;
 	spec.timeout_ms = wh->timeout * 1000;
+	spec.addr_policy = wh->policy;
+	/*
+	 * Only the start of a failing answer is ever shown (a few bytes
+	 * over, so the cut can be made at a character): an internal
+	 * service's page must not end up whole in logs and the timeline.
+	 */
+	spec.max_response = WEBHOOK_DETAIL_BODY + 4;
 	/* The client copies the payload: the scratch buffer is free again. */
 	r = http_client_submit(wh->http, &spec, on_http_done, s, &s->req);
 	if (r < 0) {

@@ -1057,7 +1057,11 @@ int dir_parse_csv(const char *path, const char *encoding, struct directory *d,
 	r = dir_read_text(path, encoding, &text, &len, diags);
 	if (r < 0 && r != -EINVAL)
 		return r;
-	rd = (struct reader){text, text + len, 1, path, diags};
+	/*
+	 * A file that could not be decoded leaves no text: nothing to read
+	 * (NULL + 0 is undefined; found by test/fuzz/fuzz-csv).
+	 */
+	rd = (struct reader){text, text ? text + len : NULL, 1, path, diags};
 	while ((r = next_record(&rd, &rec)) > 0) {
 		if (blank(&rec))
 			continue;

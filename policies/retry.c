@@ -211,9 +211,39 @@ double retry_delay(const struct retry_policy *p, int attempts_done,
 		if (d < 0)
 			d = 0;
 	}
-	if (retry_after >= 0 && d < retry_after)
-		d = retry_after;
+	/*
+	 * The far side's wish is honoured up to the channel's own cap, never
+	 * beyond: a receiver answering Retry-After: 2147483647 would
+	 * otherwise park the delivery for 68 years and the alert would never
+	 * settle (retry_horizon() must stay a true bound).
+	 */
+	if (retry_after >= 0) {
+		double ra =
+			retry_after < p->max_delay ? retry_after : p->max_delay;
+
+		if (d < ra)
+			d = ra;
+	}
 	return d;
+}
+
+double retry_horizon(const struct retry_policy *p)
+{
+	double total = 0, d = p->initial_delay;
+
+	/*
+	 * The waits between max_attempts attempts, each at its largest: the
+	 * schedule's step jittered up, or a Retry-After at the cap.
+	 */
+	for (int i = 1; i < p->max_attempts; i++) {
+		double step =
+			(d < p->max_delay ? d : p->max_delay) * (1 + p->jitter);
+
+		total += step > p->max_delay ? step : p->max_delay;
+		if (d < p->max_delay && p->multiplier > 1)
+			d *= p->multiplier;
+	}
+	return total;
 }
 
 bool retry_exhausted(const struct retry_policy *p, int attempts_done)

@@ -72,11 +72,22 @@ int policy_parse_duration(const char *s, double *ret_seconds);
  * multiplier^(attempts_done - 1), capped at max_delay, then moved by up to
  * +-jitter of itself: random01 in [0, 1) maps linearly onto
  * [-jitter, +jitter) (0.5 means no change). When retry_after >= 0 (the far
- * side's Retry-After, seconds) the result is at least retry_after.
+ * side's Retry-After, seconds) the result is at least retry_after, or
+ * max_delay when retry_after is larger: the far side cannot push a
+ * delivery past the channel's own cap.
  * attempts_done <= 0 means nothing has been tried yet: 0 (or retry_after).
  */
 double retry_delay(const struct retry_policy *p, int attempts_done,
 		   double random01, int retry_after);
+
+/*
+ * The longest a delivery can wait in all between its first and its last
+ * attempt under p, whatever the jitter draws and whatever Retry-After the
+ * far side sends: the sum of the max_attempts - 1 waits, each at most
+ * max(step * (1 + jitter), max_delay). With send timeouts added, every
+ * delivery settles within it.
+ */
+double retry_horizon(const struct retry_policy *p);
 
 /* True when attempts_done attempts have used up the policy. */
 bool retry_exhausted(const struct retry_policy *p, int attempts_done);

@@ -40,20 +40,29 @@ static int alert_exists(struct store *s, const char *id)
 
 static int audit_verify(const char *config, const char *id)
 {
+	static const char *const why[] = {
+		[TIMELINE_FAULT_CHAIN] = "",
+		[TIMELINE_FAULT_TEXT] = " (its text is not valid UTF-8: the "
+					"API cannot serve it)",
+		[TIMELINE_FAULT_HEAD] = " (the alert records a later last "
+					"event: the newest are missing)",
+	};
 	struct store *s = NULL;
+	enum timeline_fault fault = TIMELINE_FAULT_CHAIN;
 	int64_t bad = 0;
 	int status, n, exists;
 
 	status = cli_open_store(config, &s);
 	if (status != CLI_EXIT_OK)
 		return status;
-	n = timeline_verify(s, id, &bad);
+	n = timeline_verify_ex(s, id, &bad, &fault);
 	if (n >= 0) {
 		printf("%s: timeline intact, %d event%s\n", id, n,
 		       n == 1 ? "" : "s");
 		status = CLI_EXIT_OK;
 	} else if (n == -EBADMSG) {
-		printf("%s: timeline broken at event %" PRId64 "\n", id, bad);
+		printf("%s: timeline broken at event %" PRId64 "%s\n", id, bad,
+		       why[fault]);
 		status = CLI_EXIT_FAILURE;
 	} else if (n == -ENOENT) {
 		/*

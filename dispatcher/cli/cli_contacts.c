@@ -24,13 +24,14 @@ static const char contacts_usage[] =
 	"usage: pocalert contacts COMMAND [OPTIONS]\n"
 	"\n"
 	"  import FILE [--encoding auto|utf-8|cp932] [--force-encoding]\n"
-	"              [--replace]\n"
+	"              [--replace] [--init]\n"
 	"      load a directory file (.conf) or CSV (.csv); all or nothing.\n"
 	"      Without --replace organisations are added or updated; with it\n"
 	"      the directory becomes exactly the file. --encoding auto (the\n"
 	"      default) reads a CSV as UTF-8 or CP932, whichever it is;\n"
 	"      shift_jis, sjis and windows-31j mean cp932. A UTF-8 file is\n"
-	"      refused under cp932 unless --force-encoding.\n"
+	"      refused under cp932 unless --force-encoding. --init accepts\n"
+	"      an empty (0-byte) database file as a new one.\n"
 	"  check FILE [--encoding E] [--force-encoding]\n"
 	"      validate a file without touching the database\n"
 	"  list [--sector SECTOR] [--json]\n"
@@ -45,6 +46,7 @@ struct contacts_args {
 	const char *sector;
 	bool replace;
 	bool json;
+	bool init;
 	const char *operand;
 };
 
@@ -60,6 +62,7 @@ static int parse_args(const char *cmd, const char *allowed, int argc,
 		{"force-encoding", no_argument, NULL, 'f'},
 		{"sector", required_argument, NULL, 's'},
 		{"replace", no_argument, NULL, 'r'},
+		{"init", no_argument, NULL, 'i'},
 		{"json", no_argument, NULL, 'j'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -87,6 +90,9 @@ static int parse_args(const char *cmd, const char *allowed, int argc,
 			break;
 		case 's':
 			a->sector = optarg;
+			break;
+		case 'i':
+			a->init = true;
 			break;
 		case 'r':
 			a->replace = true;
@@ -269,7 +275,7 @@ static int cmd_import(const char *config, struct contacts_args *a)
 		status = report(a->operand, r, &diags);
 		goto out;
 	}
-	status = cli_open_store(config, &s);
+	status = cli_open_store_with(config, a->init ? STORE_OPEN_INIT : 0, &s);
 	if (status != CLI_EXIT_OK)
 		goto out;
 	if (!a->replace) {
@@ -431,7 +437,7 @@ int cli_contacts(const char *config, int argc, char **argv)
 		const char *allowed; /* option letters it takes */
 		bool needs_operand;
 	} subs[] = {
-		{"import", "er", true},
+		{"import", "eri", true},
 		{"check", "e", true},
 		{"list", "sj", false},
 		{"show", "j", true},

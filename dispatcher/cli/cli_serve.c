@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 #include <event2/event.h>
 #include <event2/thread.h>
@@ -19,14 +20,23 @@
 #include "dispatcher/cli/cli_util.h"
 #include "dispatcher/engine/engine.h"
 #include "dispatcher/http/http_server.h"
+#include "dispatcher/store/keyguard.h"
 
 #define SHUTDOWN_GRACE_MS 10000
 
 static const char serve_usage[] =
-	"usage: pocalert serve [--verbose]\n"
+	"usage: pocalert serve [--verbose] [--init] [--new-reply-key]\n"
 	"\n"
 	"Runs the engine and its HTTP listener in the foreground. SIGTERM or\n"
-	"SIGINT stops it cleanly (in-flight sends get up to 10 seconds).\n";
+	"SIGINT stops it cleanly (in-flight sends get up to 10 seconds).\n"
+	"Only one serve may use a database at a time.\n"
+	"\n"
+	"  --init           accept an empty (0-byte) database file as a new\n"
+	"                   one; without it such a file is refused, since its\n"
+	"                   history and directory were lost\n"
+	"  --new-reply-key  start although the reply-link key file is missing\n"
+	"                   or not the one the database's alerts were sent\n"
+	"                   with: every reply link already sent stops working\n";
 
 /*
  * With `listen = "HOST:0"` the kernel picks the port, so a public_url or
@@ -119,6 +129,21 @@ static struct event_base *serve_base_new(void)
 	return base;
 }
 
+/*
+ * The config holds secrets (gateway tokens, the SMTP password): say so
+ * when any local user can read it. A warning, not a refusal: the
+ * operator may have reasons (a container with one user).
+ */
+static void serve_check_config_mode(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) == 0 && (st.st_mode & S_IROTH))
+		log_warnx("%s: readable by every local user (mode %04o) and "
+			  "it holds secrets: run chmod 640 on it",
+			  path, (unsigned)(st.st_mode & 07777));
+}
+
 int cli_serve(const char *config_path, int argc, char **argv)
 {
 	struct diag_list diags = {0};
@@ -128,7 +153,10 @@ int cli_serve(const char *config_path, int argc, char **argv)
 	struct http_server *http = NULL;
 	struct event *sigterm = NULL, *sigint = NULL, *sighup = NULL;
 	struct http_options hopt;
-	int status, port, r;
+	struct store *guard = NULL;
+	unsigned open_flags = STORE_OPEN_EXCLUSIVE;
+	bool new_key = false;
+	int status, port, r, key_verdict;
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--help") == 0 ||
@@ -137,6 +165,10 @@ int cli_serve(const char *config_path, int argc, char **argv)
 			return CLI_EXIT_OK;
 		} else if (strcmp(argv[i], "--verbose") == 0) {
 			log_set_level(LOG_LEVEL_DEBUG);
+		} else if (strcmp(argv[i], "--init") == 0) {
+			open_flags |= STORE_OPEN_INIT;
+		} else if (strcmp(argv[i], "--new-reply-key") == 0) {
+			new_key = true;
 		} else {
 			fprintf(stderr, "pocalert serve: unknown option %s\n",
 				argv[i]);
@@ -144,9 +176,39 @@ int cli_serve(const char *config_path, int argc, char **argv)
 			return CLI_EXIT_USAGE;
 		}
 	}
+	/*
+	 * Everything the daemon creates (database, -wal, -shm, the key,
+	 * the lock) is for its owner and group only.
+	 */
+	umask(027);
 	status = cli_load_config(config_path, &config);
 	if (status != CLI_EXIT_OK)
 		return status;
+	serve_check_config_mode(config_path_choose(config_path));
+	/*
+	 * Held for the daemon's life: the exclusive lock that keeps a second
+	 * serve off this store (the engine assumes it is the only writer),
+	 * the refusal of an empty file, and the reply-link key's check, all
+	 * before the engine touches the store or the key.
+	 */
+	r = store_open_with(config->database, open_flags, &guard);
+	if (r < 0) {
+		fprintf(stderr, "pocalert serve: %s: %s\n", config->database,
+			r == -EBUSY	? "in use by another pocalert serve"
+			: r == -ENODATA ? "empty database file refused (see "
+					  "--init)"
+					: "cannot open the database");
+		status = CLI_EXIT_FAILURE;
+		goto out;
+	}
+	key_verdict =
+		keyguard_check(guard, config->ack_key_file, new_key, &diags);
+	diag_print(&diags, stderr);
+	diag_clear(&diags);
+	if (key_verdict < 0) {
+		status = CLI_EXIT_FAILURE;
+		goto out;
+	}
 	/* An imported calendar takes the place of the holiday file. */
 	if (cli_calendar_apply(config) < 0) {
 		log_warnx("cannot read the calendar from %s", config->database);
@@ -198,6 +260,13 @@ int cli_serve(const char *config_path, int argc, char **argv)
 		status = r == -EINVAL ? CLI_EXIT_USAGE : CLI_EXIT_FAILURE;
 		goto out;
 	}
+	/* The engine made the key just now: remember which it is. */
+	if (key_verdict == KEYGUARD_NEW &&
+	    keyguard_record(guard, config->ack_key_file, &diags) < 0) {
+		diag_print(&diags, stderr);
+		status = CLI_EXIT_FAILURE;
+		goto out;
+	}
 	http_server_set_engine(http, e);
 	log_info("pocalert listening on %s (port %d), database %s",
 		 config->listen, port, config->database);
@@ -225,6 +294,8 @@ out:
 		event_free(sigint);
 	if (base)
 		event_base_free(base);
+	/* Last: the lock is held until the engine has written everything. */
+	store_close(guard);
 	config_free(config);
 	diag_clear(&diags);
 	if (status == CLI_EXIT_OK)

@@ -23,13 +23,19 @@ int cli_load_config(const char *cli_path, struct config **ret)
 
 int cli_open_store(const char *cli_path, struct store **ret)
 {
+	return cli_open_store_with(cli_path, 0, ret);
+}
+
+int cli_open_store_with(const char *cli_path, unsigned flags,
+			struct store **ret)
+{
 	struct config *c;
 	int status;
 
 	status = cli_load_config(cli_path, &c);
 	if (status != CLI_EXIT_OK)
 		return status;
-	if (store_open(c->database, ret) < 0)
+	if (store_open_with(c->database, flags, ret) < 0)
 		status = CLI_EXIT_FAILURE;
 	config_free(c);
 	return status;

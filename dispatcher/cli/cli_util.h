@@ -18,4 +18,8 @@ int cli_load_config(const char *cli_path, struct config **ret);
 /* Loads the config and opens its database. Returns an exit status. */
 int cli_open_store(const char *cli_path, struct store **ret);
 
+/* cli_open_store() with store_open_with()'s flags (STORE_OPEN_INIT). */
+int cli_open_store_with(const char *cli_path, unsigned flags,
+			struct store **ret);
+
 #endif

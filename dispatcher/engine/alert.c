@@ -7,6 +7,7 @@
  * gets the same answer, and each answer names one field.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -66,26 +67,32 @@ bool alert_severity_valid(const char *s)
 }
 
 /*
- * Cuts a string that snprintf() may have truncated in the middle of a
- * UTF-8 sequence back to the last whole character, so that an error
- * built from user input is still valid UTF-8 when it goes out as JSON.
+ * Makes s (a buffer of size bytes) valid UTF-8 in place: snprintf() may
+ * have cut it inside a character, and jansson's error text quotes the
+ * bytes near the error as they came, cut at its own limit or not UTF-8
+ * at all. Bad bytes become U+FFFD and the result is cut at a character
+ * boundary to fit, so that the message still goes out as JSON instead of
+ * a bare "invalid request".
  */
-static void alert_trim_utf8(char *s)
+static void alert_fix_utf8(char *s, size_t size)
 {
-	size_t len = strlen(s), lead = len, need;
-	unsigned char c;
+	size_t len = strlen(s);
+	char *fixed;
 
-	while (lead > 0 && len - lead < 4 &&
-	       ((unsigned char)s[lead - 1] & 0xC0) == 0x80)
-		lead--;
-	if (lead == 0)
+	if (utf8_valid(s, len, NULL))
 		return;
-	c = (unsigned char)s[lead - 1];
-	if (c < 0x80)
+	fixed = utf8_repair(s, len);
+	if (fixed == NULL) {
+		/* Out of memory: keep the ASCII part. */
+		for (size_t i = 0; i < len; i++)
+			if ((unsigned char)s[i] >= 0x80)
+				s[i] = '?';
 		return;
-	need = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
-	if (len - (lead - 1) < need)
-		s[lead - 1] = '\0';
+	}
+	len = utf8_prefix(fixed, strlen(fixed), size - 1);
+	memcpy(s, fixed, len);
+	s[len] = '\0';
+	free(fixed);
 }
 
 /*
@@ -102,11 +109,11 @@ int alert_error_set(struct alert_error *err, int http_status, const char *field,
 		return -EINVAL;
 	err->http_status = http_status;
 	snprintf(err->field, sizeof(err->field), "%s", field ? field : "");
-	alert_trim_utf8(err->field);
+	alert_fix_utf8(err->field, sizeof(err->field));
 	va_start(ap, fmt);
 	vsnprintf(err->message, sizeof(err->message), fmt, ap);
 	va_end(ap);
-	alert_trim_utf8(err->message);
+	alert_fix_utf8(err->message, sizeof(err->message));
 	return -EINVAL;
 }
 
@@ -129,7 +136,7 @@ void alert_input_free(struct alert_input *in)
 
 /*
  * The code point at s (valid UTF-8 assumed); *adv gets its length. Only
- * what alert_has_space() needs, not a general decoder.
+ * what the checks below need, not a general decoder.
  */
 static uint32_t alert_next_cp(const unsigned char *s, size_t len, size_t *adv)
 {
@@ -173,6 +180,123 @@ static bool alert_has_space(const char *str, size_t len)
 		i += adv;
 	}
 	return false;
+}
+
+/* Bidirectional embedding, override and isolate controls. */
+static bool alert_is_bidi(uint32_t cp)
+{
+	return (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+/*
+ * Characters that show nothing by themselves: spaces of every width, the
+ * zero-width space and joiners, the word joiner, the byte-order mark,
+ * soft hyphen and the variation selectors. A title made only of these
+ * looks blank in every mail client and on every phone.
+ */
+static bool alert_is_invisible(uint32_t cp)
+{
+	return cp == 0x20 || cp == 0xA0 || cp == 0xAD || cp == 0x1680 ||
+	       (cp >= 0x2000 && cp <= 0x200F) || cp == 0x202F ||
+	       (cp >= 0x205F && cp <= 0x2064) || cp == 0x3000 || cp == 0x3164 ||
+	       cp == 0xFEFF || (cp >= 0xFE00 && cp <= 0xFE0F);
+}
+
+/*
+ * The text's reading order must be what the reader sees: a title may
+ * carry no bidi control, no line or paragraph separator (U+2028, U+2029:
+ * a line break in a Subject), and must have at least one visible
+ * character. Returns 0 or -EINVAL with err filled.
+ */
+static int alert_check_title_text(const char *str, size_t len,
+				  struct alert_error *err)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	bool visible = false;
+	size_t i = 0, adv;
+
+	while (i < len) {
+		uint32_t cp = alert_next_cp(s + i, len - i, &adv);
+
+		if (alert_is_bidi(cp))
+			return alert_error_set(
+				err, 400, "title",
+				"must not contain bidirectional control "
+				"characters (U+%04" PRIX32 " at byte %zu): "
+				"they change the order the text is read in",
+				cp, i);
+		if (cp == 0x2028 || cp == 0x2029)
+			return alert_error_set(
+				err, 400, "title",
+				"must not contain line or paragraph "
+				"separators (U+%04" PRIX32 ")",
+				cp);
+		if (!alert_is_invisible(cp))
+			visible = true;
+		i += adv;
+	}
+	if (!visible)
+		return alert_error_set(err, 400, "title",
+				       "must contain visible text (it is "
+				       "blank or only invisible characters)");
+	return 0;
+}
+
+/*
+ * The body may use bidi controls for right-to-left text only as pairs:
+ * every embedding or override (U+202A..U+202E) closed by U+202C, every
+ * isolate (U+2066..U+2068) closed by U+2069, nested properly and within
+ * one line, so that nothing reverses the text after it (the Trojan
+ * Source trick). Returns 0 or -EINVAL with err filled.
+ */
+static int alert_check_body_bidi(const char *str, size_t len,
+				 struct alert_error *err)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	/* Unicode's own limit of nesting is 125; deeper is refused too. */
+	char stack[125];
+	size_t depth = 0, i = 0, adv, line = 1;
+
+	while (i <= len) {
+		uint32_t cp =
+			i < len ? alert_next_cp(s + i, len - i, &adv) : '\n';
+
+		if (i == len)
+			adv = 1;
+		if (cp == '\n' || cp == '\r' || cp == 0x2028 || cp == 0x2029 ||
+		    cp == 0x85) {
+			if (depth > 0)
+				return alert_error_set(
+					err, 400, "body",
+					"line %zu: a bidirectional control "
+					"character is not closed on its line "
+					"(U+202C closes U+202A..U+202E, "
+					"U+2069 closes U+2066..U+2068)",
+					line);
+			line++;
+		} else if ((cp >= 0x202A && cp <= 0x202E && cp != 0x202C) ||
+			   (cp >= 0x2066 && cp <= 0x2068)) {
+			if (depth == sizeof(stack))
+				return alert_error_set(
+					err, 400, "body",
+					"line %zu: bidirectional controls "
+					"nested too deep",
+					line);
+			stack[depth++] = cp >= 0x2066 ? 'i' : 'e';
+		} else if (cp == 0x202C || cp == 0x2069) {
+			if (depth == 0 ||
+			    stack[depth - 1] != (cp == 0x2069 ? 'i' : 'e'))
+				return alert_error_set(
+					err, 400, "body",
+					"line %zu: U+%04" PRIX32 " closes "
+					"no bidirectional control opened "
+					"before it",
+					line, cp);
+			depth--;
+		}
+		i += adv;
+	}
+	return 0;
 }
 
 /*
@@ -238,6 +362,9 @@ static int alert_parse_title(json_t *root, struct alert_input *in,
 		return alert_error_set(err, 400, "title",
 				       "must not contain control characters "
 				       "(line breaks, tabs, ...)");
+	r = alert_check_title_text(s, len, err);
+	if (r < 0)
+		return r;
 	return alert_dup(s, len, &in->title);
 }
 
@@ -260,6 +387,9 @@ static int alert_parse_body(json_t *root, struct alert_input *in,
 				       "must not contain NUL characters");
 	if (!utf8_valid(s, len, NULL))
 		return alert_error_set(err, 400, "body", "must be valid UTF-8");
+	r = alert_check_body_bidi(s, len, err);
+	if (r < 0)
+		return r;
 	return alert_dup(s, len, &in->body);
 }
 

@@ -15,8 +15,16 @@
 #define ALERT_BODY_MAX (64 * 1024) /* bytes */
 
 struct alert_input {
-	char *title;	/* owned; 1..200 characters, no control characters */
-	char *body;	/* owned; valid UTF-8, <= 64 KiB */
+	/*
+	 * owned; 1..200 characters, at least one visible; no control
+	 * characters, bidi controls (U+202A..E, U+2066..9) or U+2028/2029
+	 */
+	char *title;
+	/*
+	 * owned; valid UTF-8, <= 64 KiB; bidi controls only in pairs closed
+	 * on the same line (U+202C after U+202A..E, U+2069 after U+2066..8)
+	 */
+	char *body;
 	char *type;	/* owned; early-warning, incident, ... */
 	char *severity; /* owned; critical, high, medium, low */
 	enum tlp tlp;

@@ -10,6 +10,8 @@
 
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "dispatcher/store/store.h"
 #include "dispatcher/store/writer.h"
 
@@ -58,11 +60,35 @@ int timeline_add(struct store_batch *b, struct timeline_head *head,
 		 const char *detail);
 
 /*
+ * One stored row as the API serves it: {"seq","at","actor","kind","org",
+ * "delivery","detail","hash"}. Text that is not well-formed UTF-8 (rows
+ * written before the timeline repaired it) is shown with U+FFFD instead
+ * of making the row vanish. Returns a new reference, NULL only when out
+ * of memory.
+ */
+json_t *timeline_row_json(const struct store_event_row *row);
+
+/* 1 when every text field of row is well-formed UTF-8, else 0. */
+int timeline_row_text_ok(const struct store_event_row *row);
+
+/* Why timeline_verify_ex() found a chain broken. */
+enum timeline_fault {
+	TIMELINE_FAULT_CHAIN, /* a gap, a wrong link or a wrong hash */
+	TIMELINE_FAULT_TEXT,  /* a row the API cannot serve (bad UTF-8) */
+	TIMELINE_FAULT_HEAD,  /* rows missing after the last one (or it
+				 differs from the head the alert records) */
+};
+
+/*
  * Checks alert_id's chain in the store. Returns the number of rows checked
  * (>= 0) when every hash holds, -ENOENT when the alert has no rows, or
  * -EBADMSG with *ret_bad_seq set to the first row that does not hold.
  */
 int timeline_verify(struct store *s, const char *alert_id,
 		    int64_t *ret_bad_seq);
+
+/* timeline_verify(), also telling why when broken (ret_fault may be NULL). */
+int timeline_verify_ex(struct store *s, const char *alert_id,
+		       int64_t *ret_bad_seq, enum timeline_fault *ret_fault);
 
 #endif

@@ -16,6 +16,7 @@
 #include <jansson.h>
 
 #include "common/log.h"
+#include "common/utf8.h"
 #include "dispatcher/engine/alert.h"
 #include "dispatcher/http/api.h"
 #include "dispatcher/engine/engine.h"
@@ -58,8 +59,17 @@ void api_reply_error(struct api_reply *out, int status, const char *field,
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	j = json_object();
-	/* json_string() refuses bad UTF-8: say something rather than nothing. */
+	/*
+	 * json_string() refuses bad UTF-8 (a message cut inside a character,
+	 * jansson's own error text quoting raw input): show it repaired.
+	 */
 	m = json_string(msg);
+	if (m == NULL) {
+		char *fixed = utf8_repair(msg, strlen(msg));
+
+		m = fixed ? json_string(fixed) : NULL;
+		free(fixed);
+	}
 	json_object_set_new(j, "error", m ? m : json_string("invalid request"));
 	if (field != NULL)
 		json_object_set_new(j, "field", json_string(field));

@@ -7,11 +7,14 @@
  * once released, only followed by a new one.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/log.h"
 #include "dispatcher/store/sqlite.h"
@@ -30,6 +33,7 @@ struct sqlite_store {
 	 */
 	struct stmt_entry *cache; /* owned array */
 	int n_cache, cap_cache;
+	int lock_fd; /* PATH.lock held with flock(), or -1 */
 };
 
 /*
@@ -205,6 +209,30 @@ static const char *const migrations[] = {
 	"CREATE TABLE holidays ("
 	"  day INTEGER PRIMARY KEY," /* days since 1970-01-01, local date */
 	"  name TEXT NOT NULL"
+	");",
+	/*
+	 * 6: the head of each alert's timeline (last seq and hash) kept in
+	 * the alert's row, so that verification notices when the newest
+	 * events are cut off, which the chain alone cannot show. A trigger
+	 * sets it in the same transaction as the event insert, so no path
+	 * that writes events can forget it. Existing alerts take their
+	 * current head. And a table of store-wide facts (the fingerprint
+	 * of the reply-link key).
+	 */
+	"ALTER TABLE alerts ADD COLUMN head_seq INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE alerts ADD COLUMN head_hash TEXT;"
+	"UPDATE alerts SET"
+	"  head_seq = COALESCE((SELECT max(seq) FROM events"
+	"    WHERE events.alert_id = alerts.id), 0),"
+	"  head_hash = (SELECT hash FROM events WHERE events.alert_id ="
+	"    alerts.id ORDER BY seq DESC LIMIT 1);"
+	"CREATE TRIGGER events_head AFTER INSERT ON events BEGIN"
+	"  UPDATE alerts SET head_seq = NEW.seq, head_hash = NEW.hash"
+	"    WHERE id = NEW.alert_id AND head_seq < NEW.seq;"
+	"END;"
+	"CREATE TABLE meta ("
+	"  key TEXT PRIMARY KEY,"
+	"  value TEXT NOT NULL"
 	");",
 };
 
@@ -405,6 +433,98 @@ static int sqlite_make_parent(const char *path)
 	return r;
 }
 
+/*
+ * The exclusive lock of STORE_OPEN_EXCLUSIVE: flock() on PATH.lock, a
+ * file of its own because SQLite's POSIX locks on the database are
+ * dropped when any descriptor of that file in the process closes. The
+ * holder's pid is written in it for the message. Returns 0, -EBUSY
+ * (logged with the holder) or -errno.
+ */
+static int sqlite_lock(struct sqlite_store *h)
+{
+	char *lock = NULL, pid[32] = "";
+	ssize_t n;
+	int fd, r;
+
+	if (asprintf(&lock, "%s.lock", h->path) < 0)
+		return -ENOMEM;
+	fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+	if (fd < 0) {
+		r = -errno;
+		log_warn("%s: cannot open the lock file", lock);
+		goto out;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		r = errno == EWOULDBLOCK ? -EBUSY : -errno;
+		n = pread(fd, pid, sizeof(pid) - 1, 0);
+		pid[n > 0 ? n : 0] = '\0';
+		pid[strcspn(pid, "\n")] = '\0';
+		if (r == -EBUSY)
+			log_warnx(
+				"%s: another pocalert serve%s%s is using this "
+				"database (it holds %s): stop it first; two "
+				"daemons on one store would send every "
+				"alert twice",
+				h->path, pid[0] ? " with pid " : "", pid, lock);
+		else
+			log_warn("%s: cannot lock", lock);
+		close(fd);
+		goto out;
+	}
+	snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) == 0 &&
+	    pwrite(fd, pid, strlen(pid), 0) != (ssize_t)strlen(pid))
+		log_warn("%s: cannot write the pid", lock);
+	h->lock_fd = fd;
+	r = 0;
+out:
+	free(lock);
+	return r;
+}
+
+/*
+ * Before SQLite opens path: a missing file is created 0640 here (SQLite
+ * would take the umask, often 022, and its -wal and -shm files copy the
+ * database's mode), so that a TLP:RED alert is never readable by every
+ * local user. An existing empty file is refused unless init: it is a
+ * store whose contents were lost, not a new one. A file readable by
+ * others is reported. Returns 0, -ENODATA or -errno.
+ */
+static int sqlite_prepare_file(const char *path, bool init)
+{
+	struct stat st;
+	int fd;
+
+	/* SQLite's own names, not files of ours to create or judge. */
+	if (strcmp(path, ":memory:") == 0 || strncmp(path, "file:", 5) == 0)
+		return 0;
+	if (stat(path, &st) < 0) {
+		if (errno != ENOENT)
+			return -errno;
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+		if (fd < 0)
+			return errno == EEXIST ? 0 : -errno;
+		/* The umask may have taken more; it must not give more. */
+		if (fchmod(fd, 0640) < 0)
+			log_warn("%s: cannot set its mode", path);
+		close(fd);
+		return 0;
+	}
+	if (S_ISREG(st.st_mode) && st.st_size == 0 && !init) {
+		log_warnx("%s: the database file is empty (0 bytes): its "
+			  "alerts and directory are gone, or it was never "
+			  "written. Restore it from a backup, or start a new "
+			  "database on purpose with --init",
+			  path);
+		return -ENODATA;
+	}
+	if (st.st_mode & S_IRWXO)
+		log_warnx("%s: readable by every local user (mode %04o): run "
+			  "chmod 640 on it and its -wal and -shm files",
+			  path, (unsigned)(st.st_mode & 07777));
+	return 0;
+}
+
 static void sqlite_handle_free(struct sqlite_store *h)
 {
 	if (h == NULL)
@@ -413,6 +533,9 @@ static void sqlite_handle_free(struct sqlite_store *h)
 		sqlite3_finalize(h->cache[i].stmt);
 	free(h->cache);
 	sqlite3_close(h->db);
+	/* After SQLite is done with the file: closing drops the lock. */
+	if (h->lock_fd >= 0)
+		close(h->lock_fd);
 	free(h->path);
 	free(h);
 }
@@ -427,11 +550,26 @@ static int sqlite_open(struct store *s, const char *path)
 		free(h);
 		return -ENOMEM;
 	}
+	h->lock_fd = -1;
 	s->handle = h;
 	r = sqlite_make_parent(path);
 	if (r < 0) {
 		errno = -r;
 		log_warn("%s: cannot create its directory", path);
+		goto fail;
+	}
+	/* Locked before anything is read or written: one writer only. */
+	if (s->flags & STORE_OPEN_EXCLUSIVE) {
+		r = sqlite_lock(h);
+		if (r < 0)
+			goto fail;
+	}
+	r = sqlite_prepare_file(path, s->flags & STORE_OPEN_INIT);
+	if (r == -ENODATA)
+		goto fail;
+	if (r < 0) {
+		errno = -r;
+		log_warn("%s", path);
 		goto fail;
 	}
 	if (sqlite3_open_v2(path, &h->db,
@@ -492,6 +630,10 @@ const struct store_backend store_backend_sqlite = {
 	.ack_lookup = sqlite_ack_lookup,
 	.timeline_head = sqlite_timeline_head,
 	.timeline_rows = sqlite_timeline_rows,
+	.timeline_anchor = sqlite_timeline_anchor,
+	.meta_get = sqlite_meta_get,
+	.meta_set = sqlite_meta_set,
+	.alert_count = sqlite_alert_count,
 	.status_alert = sqlite_status_alert,
 	.status_list = sqlite_status_list,
 	.dead_letters = sqlite_dead_letters,

@@ -105,6 +105,11 @@ int sqlite_timeline_head(struct store *s, const char *alert_id,
 int sqlite_timeline_rows(struct store *s, const char *alert_id,
 			 int (*fn)(void *, const struct store_event_row *),
 			 void *arg);
+int sqlite_timeline_anchor(struct store *s, const char *alert_id,
+			   int64_t *ret_seq, char ret_hash[65]);
+int sqlite_meta_get(struct store *s, const char *key, char *buf, size_t len);
+int sqlite_meta_set(struct store *s, const char *key, const char *value);
+int sqlite_alert_count(struct store *s, int64_t *ret);
 int sqlite_status_alert(struct store *s, const char *id,
 			int (*head)(void *, const struct store_status_alert *),
 			int (*row)(void *, const struct store_status_row *),

@@ -70,6 +70,11 @@ static const struct store_backend *store_backend_for(const char *where)
 
 int store_open(const char *where, struct store **ret)
 {
+	return store_open_with(where, 0, ret);
+}
+
+int store_open_with(const char *where, unsigned flags, struct store **ret)
+{
 	const struct store_backend *b = store_backend_for(where);
 	struct store *s;
 	int r;
@@ -81,6 +86,7 @@ int store_open(const char *where, struct store **ret)
 	if (s == NULL)
 		return -ENOMEM;
 	s->backend = b;
+	s->flags = flags;
 	r = b->open(s, where);
 	if (r < 0) {
 		free(s);
@@ -195,6 +201,27 @@ int store_timeline_rows(struct store *s, const char *alert_id,
 			void *arg)
 {
 	return s->backend->timeline_rows(s, alert_id, fn, arg);
+}
+
+int store_timeline_anchor(struct store *s, const char *alert_id,
+			  int64_t *ret_seq, char ret_hash[65])
+{
+	return s->backend->timeline_anchor(s, alert_id, ret_seq, ret_hash);
+}
+
+int store_meta_get(struct store *s, const char *key, char *buf, size_t len)
+{
+	return s->backend->meta_get(s, key, buf, len);
+}
+
+int store_meta_set(struct store *s, const char *key, const char *value)
+{
+	return s->backend->meta_set(s, key, value);
+}
+
+int store_alert_count(struct store *s, int64_t *ret)
+{
+	return s->backend->alert_count(s, ret);
 }
 
 int store_status_alert(struct store *s, const char *id,

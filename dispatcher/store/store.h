@@ -32,11 +32,37 @@ struct store;
 
 /*
  * Opens the store named by where (the `database` setting), creating and
- * migrating it to the current schema as needed. On success *ret owns the
+ * migrating it to the current schema as needed; an existing empty store
+ * is refused (see STORE_OPEN_INIT). On success *ret owns the
  * store (store_close() frees it). Errors are -errno style: -ENOTSUP for a
  * backend this build lacks; a message naming where goes to the log.
  */
 int store_open(const char *where, struct store **ret);
+
+/* How store_open_with() opens. */
+enum {
+	/*
+	 * Accept an existing store that is empty (a 0-byte SQLite file) as
+	 * new. Without it such a store is refused with -ENODATA: a file cut
+	 * to nothing must not silently become a new, empty history.
+	 */
+	STORE_OPEN_INIT = 1 << 0,
+	/*
+	 * The caller is the one daemon writing this store: take an
+	 * exclusive lock for as long as it is open, or fail with -EBUSY
+	 * (the holder's pid logged) while another process holds it.
+	 */
+	STORE_OPEN_EXCLUSIVE = 1 << 1,
+};
+
+/*
+ * store_open() with flags. A store created here (no file before) is
+ * created for the owner and group only (SQLite files 0640 in a 0750
+ * directory), whatever the umask; an existing one readable by others is
+ * reported in the log. Same ownership and errors as store_open(), plus
+ * -ENODATA and -EBUSY as above.
+ */
+int store_open_with(const char *where, unsigned flags, struct store **ret);
 
 /* Closes the store. NULL is a no-op. */
 void store_close(struct store *s);
@@ -348,6 +374,26 @@ struct store_event_row {
 int store_timeline_rows(struct store *s, const char *alert_id,
 			int (*fn)(void *arg, const struct store_event_row *),
 			void *arg);
+
+/*
+ * The head of alert_id's timeline as recorded in the alert itself,
+ * updated in the same transaction as every event: its seq (0 before any
+ * event) and hash ("" before any). Rows missing after it show that the
+ * timeline was cut. Returns 0, -ENOENT for no such alert, or -EIO.
+ */
+int store_timeline_anchor(struct store *s, const char *alert_id,
+			  int64_t *ret_seq, char ret_hash[65]);
+
+/*
+ * Store-wide facts by key (such as "ackkey_fingerprint"). get copies the
+ * value into buf: 0, -ENOENT, -ENOBUFS or -EIO. set commits at once and
+ * must not be called while the writer holds a transaction: 0 or -EIO.
+ */
+int store_meta_get(struct store *s, const char *key, char *buf, size_t len);
+int store_meta_set(struct store *s, const char *key, const char *value);
+
+/* How many alerts the store holds, in any state: 0 or -EIO. */
+int store_alert_count(struct store *s, int64_t *ret);
 
 /* An alert as status shows it. */
 struct store_status_alert {

@@ -28,8 +28,11 @@ struct store_backend {
 
 	/*
 	 * Opens (creating and migrating as needed) the store at where and
-	 * sets s->handle. On failure logs why, naming where, leaves nothing
-	 * to free and returns a negative errno.
+	 * sets s->handle, honouring s->flags (STORE_OPEN_*): an existing
+	 * but empty store is refused with -ENODATA unless STORE_OPEN_INIT;
+	 * STORE_OPEN_EXCLUSIVE takes a lock held until close() and fails
+	 * with -EBUSY while another process holds it. On failure logs why,
+	 * naming where, leaves nothing to free and returns a negative errno.
 	 */
 	int (*open)(struct store *s, const char *where);
 	/* Frees s->handle. Called once, after a successful open only. */
@@ -104,6 +107,19 @@ struct store_backend {
 			     int (*fn)(void *, const struct store_event_row *),
 			     void *arg);
 	/*
+	 * The head recorded in the alert itself, committed with its last
+	 * event: seq 0 and hash "" before any; -ENOENT for no such alert.
+	 */
+	int (*timeline_anchor)(struct store *s, const char *alert_id,
+			       int64_t *ret_seq, char ret_hash[65]);
+	/* A store-wide fact by key: 0, -ENOENT, -ENOBUFS or -EIO. */
+	int (*meta_get)(struct store *s, const char *key, char *buf,
+			size_t len);
+	/* Sets (or replaces) a fact, committed at once: 0 or -EIO. */
+	int (*meta_set)(struct store *s, const char *key, const char *value);
+	/* How many alerts the store holds (any state): 0 or -EIO. */
+	int (*alert_count)(struct store *s, int64_t *ret);
+	/*
 	 * An alert's head, then its organisation/delivery rows, from one
 	 * snapshot even while others commit; -ENOENT for no such alert.
 	 */
@@ -138,6 +154,7 @@ struct store_backend {
 struct store {
 	const struct store_backend *backend; /* not owned: a static table */
 	void *handle;			     /* owned by the backend */
+	unsigned flags;			     /* STORE_OPEN_*, for open() */
 };
 
 /* The backends built in (store/sqlite.c, ...). */

@@ -7,6 +7,7 @@
  * completions) becomes one transaction.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -22,6 +23,7 @@ struct waiter {
 	void (*fn)(void *arg, int result);
 	void *arg;
 	uint64_t mark; /* the writer's pushed count when it arrived */
+	bool fast;     /* arrived while the store was failing */
 };
 
 struct writer {
@@ -274,9 +276,47 @@ void writer_after_commit(struct writer *w, void (*fn)(void *arg, int result),
 	w->waiters[w->n_waiters].fn = fn;
 	w->waiters[w->n_waiters].arg = arg;
 	w->waiters[w->n_waiters].mark = w->pushed;
+	/*
+	 * The store is failing already: this waiter is told at the next
+	 * failed try (WRITER_RETRY_MS), not after the give-up time, so that
+	 * a person waiting on a page gets "try again" at once. Its changes
+	 * stay queued and are written when the store takes them again.
+	 */
+	w->waiters[w->n_waiters].fast = w->failed > 0;
 	w->n_waiters++;
 	/* Even with nothing queued, the answer comes from the loop. */
 	event_active(w->ev, 0, 0);
+}
+
+/* Answers -EIO to the waiters that came while the store was failing. */
+static void writer_answer_fast(struct writer *w)
+{
+	struct waiter batch[64];
+	size_t k, keep;
+
+	do {
+		k = 0;
+		keep = 0;
+		for (size_t i = 0; i < w->n_waiters; i++) {
+			if (w->waiters[i].fast && k < 64)
+				batch[k++] = w->waiters[i];
+			else
+				w->waiters[keep++] = w->waiters[i];
+		}
+		w->n_waiters = keep;
+		/* Callbacks may add waiters: the array is settled first. */
+		for (size_t i = 0; i < k; i++)
+			batch[i].fn(batch[i].arg, -EIO);
+	} while (k == 64);
+}
+
+bool writer_failing(const struct writer *w, int64_t *ret_ms)
+{
+	if (w->failed == 0)
+		return false;
+	if (ret_ms != NULL)
+		*ret_ms = writer_clock_ms() - w->failing_since;
+	return true;
 }
 
 int writer_flush(struct writer *w)
@@ -303,6 +343,8 @@ int writer_flush(struct writer *w)
 		}
 		if (writer_clock_ms() - w->failing_since >= w->give_up_ms)
 			writer_answer(w, UINT64_MAX, w->n_waiters, -EIO);
+		else
+			writer_answer_fast(w);
 		event_add(w->ev, &tv);
 		return -EIO;
 	}

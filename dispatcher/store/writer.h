@@ -13,6 +13,7 @@
 #ifndef POCALERT_WRITER_H
 #define POCALERT_WRITER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <event2/event.h>
@@ -92,10 +93,23 @@ void writer_org_ack(struct writer *w, const char *alert_id, const char *org_id,
  * Calls fn(arg, 0) once everything queued so far is committed (refused
  * operations included: they are in the dead-letter table), from the
  * loop, never from inside this call. fn(arg, -EIO) if the writer is
- * freed first, or if the store has kept failing for WRITER_GIVE_UP_MS:
- * a waiter is never left waiting on a store that does not answer.
+ * freed first, or if the store has kept failing for WRITER_GIVE_UP_MS,
+ * or at the next failed try when the store was already failing as fn
+ * was queued (see writer_failing()): a waiter is never left waiting on a
+ * store that does not answer.
  */
 #define WRITER_GIVE_UP_MS 5000
+
+/*
+ * True while the store is failing to take the writer's changes (the last
+ * flush failed: a full disk, a lock); *ret_ms (when not NULL) gets how
+ * long. A waiter queued by writer_after_commit() meanwhile is answered
+ * -EIO at the next failed try (within 200 ms) instead of after the
+ * give-up time; its changes stay queued and are written when the store
+ * recovers. For callers that must answer a person at once (a
+ * confirmation: 503 with Retry-After).
+ */
+bool writer_failing(const struct writer *w, int64_t *ret_ms);
 
 /* Changes WRITER_GIVE_UP_MS for w (tests shorten it). */
 void writer_set_give_up(struct writer *w, int ms);

@@ -899,6 +899,29 @@ static void test_config_errors(void **state)
 	channel_close(ch);
 	diag_clear(&diags);
 
+	/*
+	 * A display name of 1,500 characters: accepted on main, and then
+	 * every message failed with "Line too long". Refused at configure,
+	 * so `config check` and start say it.
+	 */
+	{
+		char *settings, name[1501];
+
+		memset(name, 'N', 1500);
+		name[1500] = '\0';
+		assert_true(asprintf(&settings,
+				     "  from = \"%s <alerts@example.jp>\"\n",
+				     name) > 0);
+		ch = channel_open(settings, &ret, &diags);
+		free(settings);
+		assert_int_equal(ret, -EINVAL);
+		assert_int_equal(diags.n, 1);
+		assert_non_null(
+			strstr(diags.lines[0], "display name is too long"));
+		channel_close(ch);
+		diag_clear(&diags);
+	}
+
 	/* Bad input is refused at once, without a completion. */
 	ch = channel_open("  from = \"" FROM "\"\n", &ret, &diags);
 	assert_int_equal(ret, 0);

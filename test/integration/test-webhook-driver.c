@@ -36,6 +36,7 @@
 
 #include "channels/channel.h"
 #include "channels/http_client.h"
+#include "channels/webhook.h"
 #include "channels/registry.h"
 
 #ifndef HTTP_RECEIVER
@@ -881,6 +882,109 @@ static void test_bad_config(void **state)
 	assert_non_null(strstr(h->diags.lines[0], "needs a path"));
 }
 
+/*
+ * The address policy: a link-local, private or unspecified address is
+ * refused as the socket would open (no packet leaves), loopback written
+ * as a number in disguise is refused before, each as a permanent failure
+ * saying why; loopback by name or dotted decimal still works. On main
+ * every one of these was tried.
+ */
+static void test_address_policy(void **state)
+{
+	struct harness *h = *state;
+	char u[8][128];
+	static const char *const why[] = {
+		"link-local",
+		"private",
+		"unspecified",
+		"link-local",
+		"non-standard numeric form",
+		"non-standard numeric form",
+		"non-standard numeric form",
+	};
+	json_t *got;
+
+	channel_up(h, &webhook_driver, "channel web { secret = \"%s\" }",
+		   SECRET);
+	snprintf(u[0], 128, "http://169.254.169.254:%d/ok/pol/meta", rx.port);
+	snprintf(u[1], 128, "http://10.255.255.1:%d/ok/pol/priv", rx.port);
+	snprintf(u[2], 128, "http://0.0.0.0:%d/ok/pol/zero", rx.port);
+	snprintf(u[3], 128, "http://[fe80::1]:%d/ok/pol/ll6", rx.port);
+	snprintf(u[4], 128, "http://2130706433:%d/ok/pol/dec", rx.port);
+	snprintf(u[5], 128, "http://0177.0.0.1:%d/ok/pol/oct", rx.port);
+	snprintf(u[6], 128, "http://0:%d/ok/pol/null", rx.port);
+	snprintf(u[7], 128, "http://localhost:%d/ok/pol/name", rx.port);
+	for (int i = 0; i < 8; i++) {
+		char key[16];
+
+		snprintf(key, sizeof(key), "pol-%d", i);
+		send_to(h, key, u[i]);
+	}
+	run_until(h, 8, 15);
+	for (size_t i = 0; i < 8; i++) {
+		struct result *r = NULL;
+		char key[16];
+
+		snprintf(key, sizeof(key), "pol-%zu", i);
+		for (size_t k = 0; k < h->n_results; k++)
+			if (strcmp(h->results[k].key, key) == 0)
+				r = &h->results[k];
+		assert_non_null(r);
+		if (i == 7) {
+			assert_int_equal(r->status, CHANNEL_OK);
+			continue;
+		}
+		if (r->status != CHANNEL_PERMFAIL || !strstr(r->detail, why[i]))
+			print_message("%s: %s\n", key, r->detail);
+		assert_int_equal(r->status, CHANNEL_PERMFAIL);
+		assert_non_null(strstr(r->detail, why[i]));
+	}
+	/* Only the loopback name reached the receiver. */
+	got = received("/ok/pol/");
+	assert_int_equal(json_array_size(got), 1);
+	json_decref(got);
+	channel_down(h);
+
+	/* A configured url is judged at configure time too. */
+	assert_int_equal(channel_configure_text(
+				 h, &webhook_driver,
+				 "channel web { secret = \"" SECRET "\"\n"
+				 "  url = \"http://169.254.169.254/latest\" }"),
+			 -EINVAL);
+	assert_non_null(strstr(h->diags.lines[0], "link-local"));
+	channel_down(h);
+	/* allow_private lets a private url be configured. */
+	assert_int_equal(
+		channel_configure_text(h, &webhook_driver,
+				       "channel web { secret = \"" SECRET "\"\n"
+				       "  allow_private = true\n"
+				       "  url = \"http://10.1.2.3/hook\" }"),
+		0);
+}
+
+/*
+ * A failing answer is quoted by its first 200 bytes at most, with the
+ * credentials an internal error page echoes hidden.
+ */
+static void test_failing_answer_cut_and_hidden(void **state)
+{
+	struct harness *h = *state;
+	const char *d;
+
+	channel_up(h, &webhook_driver, "channel web { secret = \"%s\" }",
+		   SECRET);
+	send_to(h, "leak-1", url("/leak/x"));
+	run_until(h, 1, 10);
+	d = h->results[0].detail;
+	assert_int_equal(h->results[0].status, CHANNEL_TEMPFAIL);
+	assert_true(strlen(d) <= strlen("HTTP 500 Internal Server Error: ") +
+					 WEBHOOK_DETAIL_BODY);
+	assert_null(strstr(d, "hunter2"));
+	assert_null(strstr(d, "3f9a8c1d"));
+	assert_null(strstr(d, "eyJhbGci"));
+	assert_non_null(strstr(d, "password=[hidden]"));
+}
+
 /* The dry run writes one line per message and sends nothing. */
 static void test_dryrun(void **state)
 {
@@ -950,6 +1054,8 @@ int main(void)
 		CASE(test_shared_client),
 		CASE(test_bad_config),
 		CASE(test_dryrun),
+		CASE(test_address_policy),
+		CASE(test_failing_answer_cut_and_hidden),
 #undef CASE
 	};
 

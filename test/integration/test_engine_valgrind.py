@@ -8,11 +8,12 @@ import unittest
 import urllib.parse
 import urllib.request
 
-from harness import Server, Workdir, deliveries, main, wait_for
+from harness import ROOT, Server, Workdir, deliveries, main, wait_for
 from test_dispatch import SECRET, org_block, channels
 import json
 
 VALGRIND = ["valgrind", "--quiet", "--error-exitcode=99", "--leak-check=full",
+            "--suppressions=" + os.path.join(ROOT, "test", "valgrind.supp"),
             "--errors-for-leak-kinds=definite,indirect", "--show-leak-kinds=definite,indirect"]
 
 

@@ -18,6 +18,8 @@ fault:
   /gone/...       410
   /bad/...        400
   /hang/...       never answers (sleeps an hour; other requests go on)
+  /leak/...       500 with a 4 KB text body that echoes credentials, as
+                  an internal service's error page may
   anything else   404
 
 Requests without a webhook-id count "first time" per path instead. The
@@ -136,6 +138,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.answer(410)
         elif mode == "bad":
             self.answer(400)
+        elif mode == "leak":
+            body = ("internal error: db password=hunter2-Secret connecting"
+                    " with token: 3f9a8c1d2e7b4a6f9c0d1e2f3a4b5c6d and"
+                    " Authorization: Bearer eyJhbGciOiJIUzI1NiJ9abcdef0123 "
+                    + "x" * 4000).encode()
+            self.send_response(500)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
         elif mode == "hang":
             time.sleep(HANG_SECONDS)
             self.close_connection = True

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "common/utf8.h"
 #include "dispatcher/engine/alert.h"
 
 static const char base_alert[] =
@@ -203,6 +204,40 @@ static void test_title(void **state)
 	expect_refused("title", "null", 400, "title");
 }
 
+/*
+ * Titles that look blank, or read in another order than they are
+ * written, or break the Subject line: all accepted on today's main.
+ */
+static void test_title_invisible_and_bidi(void **state)
+{
+	(void)state;
+	expect_refused("title", "\"   \"", 400, "title");
+	expect_refused("title", "\"\u3000\u00a0\"", 400, "title");
+	expect_refused("title", "\"\u200b\"", 400, "title");
+	expect_refused("title", "\"\ufeff\u200b \u2060\"", 400, "title");
+	expect_refused("title", "\"invoice\u202egpj.exe\"", 400, "title");
+	expect_refused("title", "\"\u2066x\u2069\"", 400, "title");
+	expect_refused("title", "\"\u202ax\u202c\"", 400, "title");
+	expect_refused("title", "\"first\u2028second\"", 400, "title");
+	expect_refused("title", "\"first\u2029second\"", 400, "title");
+	/* Visible text with an ordinary or ideographic space is fine. */
+	expect_accepted("title", "\"\u3000注意喚起\"");
+	expect_accepted("title", "\"a\u200bb\"");
+}
+
+/* The body may carry bidi controls only as pairs closed on their line. */
+static void test_body_bidi(void **state)
+{
+	(void)state;
+	expect_accepted("body", "\"Arabic: \u202bمرحبا\u202c done\"");
+	expect_accepted("body", "\"\u2067x\u2066y\u2069\u2069\\nz\"");
+	expect_refused("body", "\"access\u202e level\"", 400, "body");
+	expect_refused("body", "\"\u202bopen\\nclosed\u202c\"", 400, "body");
+	expect_refused("body", "\"\u2066x\u202c\"", 400, "body");
+	expect_refused("body", "\"\u2069\"", 400, "body");
+	expect_accepted("body", "\"first\u2028second\"");
+}
+
 static void test_body(void **state)
 {
 	char *b;
@@ -368,6 +403,35 @@ static void test_error_set(void **state)
 	assert_int_equal(strlen(err.field), 30);
 }
 
+/*
+ * jansson's error text quotes the input near the error, cut at its own
+ * limit or raw: the message must still be valid UTF-8 (on main the API
+ * then answered only {"error":"invalid request"}).
+ */
+static void test_json_error_is_utf8(void **state)
+{
+	struct alert_input in;
+	struct alert_error err;
+	/* jansson quotes "\u12" and the first byte of the character. */
+	const char *bodies[] = {
+		"{\"title\": \"\\u12\xE8\xAD\xA6\"}",
+		"{\"title\": \"\\u1\xF0\x9F\x9A\xA8\"}",
+		"{\"title\": \"x\"} \xE8\xAD\xA6",
+		"[\xE8\xAD\xA6]",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+		assert_int_equal(alert_input_from_json(bodies[i],
+						       strlen(bodies[i]), &in,
+						       &err),
+				 -EINVAL);
+		assert_true(utf8_valid(err.message, strlen(err.message), NULL));
+		assert_non_null(strstr(err.message, "not valid JSON"));
+		assert_non_null(strstr(err.message, "line 1"));
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -376,6 +440,8 @@ int main(void)
 		cmocka_unit_test(test_not_an_object),
 		cmocka_unit_test(test_unknown_and_missing_fields),
 		cmocka_unit_test(test_title),
+		cmocka_unit_test(test_title_invisible_and_bidi),
+		cmocka_unit_test(test_body_bidi),
 		cmocka_unit_test(test_body),
 		cmocka_unit_test(test_type_and_severity),
 		cmocka_unit_test(test_tlp),
@@ -383,6 +449,7 @@ int main(void)
 		cmocka_unit_test(test_red_only_to_organisations),
 		cmocka_unit_test(test_drill_policy_mode),
 		cmocka_unit_test(test_error_set),
+		cmocka_unit_test(test_json_error_is_utf8),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

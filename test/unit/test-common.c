@@ -57,6 +57,64 @@ static void test_utf8(void **state)
 	assert_false(utf8_has_control("警報 alert", strlen("警報 alert")));
 }
 
+/* Cutting Japanese text to a byte limit keeps whole characters only. */
+static void test_utf8_prefix(void **state)
+{
+	const char *jp = "警報です"; /* four 3-byte characters */
+	const char *emoji = "a\xF0\x9F\x9A\xA8"
+			    "b";
+	char big[401];
+	size_t n;
+
+	(void)state;
+	assert_int_equal(utf8_prefix(jp, 12, 100), 12);
+	assert_int_equal(utf8_prefix(jp, 12, 12), 12);
+	assert_int_equal(utf8_prefix(jp, 12, 11), 9);
+	assert_int_equal(utf8_prefix(jp, 12, 10), 9);
+	assert_int_equal(utf8_prefix(jp, 12, 9), 9);
+	assert_int_equal(utf8_prefix(jp, 12, 1), 0);
+	assert_int_equal(utf8_prefix(jp, 12, 0), 0);
+	assert_int_equal(utf8_prefix(emoji, 6, 4), 1);
+	assert_int_equal(utf8_prefix(emoji, 6, 5), 5);
+	/* Text snprintf() already cut inside a character: the piece goes. */
+	assert_int_equal(utf8_prefix("(\xE8\xAD", 3, SIZE_MAX), 1);
+	assert_int_equal(utf8_prefix("ok\xF0\x9F\x9A", 5, 4), 2);
+	assert_int_equal(utf8_prefix("ok", 2, SIZE_MAX), 2);
+	/* Every cut of a long comment is well-formed. */
+	for (size_t i = 0; i + 3 <= 399; i += 3)
+		memcpy(big + i, "\xE3\x81\x82", 3);
+	big[399] = 'x';
+	big[400] = '\0';
+	for (size_t max = 0; max <= 400; max++) {
+		n = utf8_prefix(big, 400, max);
+		assert_true(n <= max);
+		assert_true(max < 3 || n + 3 > max);
+		assert_true(utf8_valid(big, n, NULL));
+	}
+}
+
+static void test_utf8_repair(void **state)
+{
+	char *r;
+
+	(void)state;
+	r = utf8_repair("ok 警報", strlen("ok 警報"));
+	assert_string_equal(r, "ok 警報");
+	free(r);
+	/* A character cut in two, then text after it (a cut User-Agent). */
+	r = utf8_repair("(\xE8\xAD)", 4);
+	assert_string_equal(r, "(\xEF\xBF\xBD\xEF\xBF\xBD)");
+	free(r);
+	r = utf8_repair("a\0b\xC0\xAF", 5);
+	assert_string_equal(r, "a\xEF\xBF\xBD"
+			       "b\xEF\xBF\xBD\xEF\xBF\xBD");
+	assert_true(utf8_valid(r, strlen(r), NULL));
+	free(r);
+	r = utf8_repair("", 0);
+	assert_string_equal(r, "");
+	free(r);
+}
+
 static void test_diag_lines(void **state)
 {
 	struct diag_list d = {0};
@@ -128,6 +186,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_tlp_parse_and_print),
 		cmocka_unit_test(test_utf8),
+		cmocka_unit_test(test_utf8_prefix),
+		cmocka_unit_test(test_utf8_repair),
 		cmocka_unit_test(test_diag_lines),
 		cmocka_unit_test(test_buf),
 		cmocka_unit_test(test_crypto_vectors),

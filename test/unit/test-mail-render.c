@@ -471,6 +471,70 @@ static void test_header_injection(void **state)
 			 -EINVAL);
 }
 
+/*
+ * A From whose display name cannot be folded under 998 octets is found
+ * before any message is rendered; a long name of many words folds.
+ */
+static void test_from_check(void **state)
+{
+	struct mail_from f;
+	char text[2100];
+	size_t longest = 0;
+
+	(void)state;
+	memset(text, 'N', 1500);
+	strcpy(text + 1500, " <a@example.jp>");
+	assert_int_equal(mail_from_parse(text, &f), 0);
+	assert_int_equal(mail_from_check(&f, &longest), -E2BIG);
+	assert_true(longest > 998);
+	mail_from_clear(&f);
+	/* Quoted (a dot) is one token too. */
+	memset(text, 'N', 1200);
+	text[5] = '.';
+	strcpy(text + 1200, " <a@example.jp>");
+	assert_int_equal(mail_from_parse(text, &f), 0);
+	assert_int_equal(mail_from_check(&f, NULL), -E2BIG);
+	mail_from_clear(&f);
+	/* Many short words, or Japanese (encoded words), fold. */
+	for (size_t i = 0; i < 1500; i += 5)
+		memcpy(text + i, "Name ", 5);
+	strcpy(text + 1500, "<a@example.jp>");
+	assert_int_equal(mail_from_parse(text, &f), 0);
+	assert_int_equal(mail_from_check(&f, &longest), 0);
+	assert_true(longest <= 998);
+	mail_from_clear(&f);
+	text[0] = '\0';
+	for (int i = 0; i < 300; i++)
+		strcat(text, "警");
+	strcat(text, " <a@example.jp>");
+	assert_int_equal(mail_from_parse(text, &f), 0);
+	assert_int_equal(mail_from_check(&f, NULL), 0);
+	mail_from_clear(&f);
+}
+
+/*
+ * A key whose Message-ID cannot fit a 998-octet line is refused rather
+ * than rendered into a message servers refuse (found by fuzz-mail).
+ */
+static void test_long_key_refused(void **state)
+{
+	struct channel_message m = test_msg();
+	struct mail_from f = test_from();
+	char key[400], *text = NULL;
+
+	(void)state;
+	memset(key, '\xE2', sizeof(key) - 1); /* each escaped to "=E2" */
+	key[sizeof(key) - 1] = '\0';
+	m.key = key;
+	assert_int_equal(mail_render(&m, &f, 0, &text), -EINVAL);
+	assert_null(text);
+	key[200] = '\0';
+	memset(key, 'k', 200);
+	assert_int_equal(mail_render(&m, &f, 0, &text), 0);
+	free(text);
+	mail_from_clear(&f);
+}
+
 static void test_message_id_stable(void **state)
 {
 	struct channel_message m = test_msg();
@@ -892,6 +956,8 @@ int main(void)
 		cmocka_unit_test(test_subject_round_trip),
 		cmocka_unit_test(test_ascii_subject),
 		cmocka_unit_test(test_header_injection),
+		cmocka_unit_test(test_from_check),
+		cmocka_unit_test(test_long_key_refused),
 		cmocka_unit_test(test_message_id_stable),
 		cmocka_unit_test(test_thread_headers),
 		cmocka_unit_test(test_iso2022jp),

@@ -242,8 +242,40 @@ static void test_delay_retry_after(void **state)
 	assert_seconds(retry_delay(&p, 2, 0.5, 0), 4);
 	/* It also lifts a jittered-down value. */
 	assert_seconds(retry_delay(&p, 3, 0.0, 7), 7);
-	/* Above the cap too: the far side knows its own load. */
-	assert_seconds(retry_delay(&p, 20, 0.5, 900), 900);
+	/*
+	 * Above the channel's cap it is held to the cap: a receiver's
+	 * Retry-After of 68 years must not park the delivery past the
+	 * policy's horizon (main waited until 2094).
+	 */
+	assert_seconds(retry_delay(&p, 20, 0.5, 900), 300);
+	assert_seconds(retry_delay(&p, 1, 0.5, 2147483647), 300);
+	assert_true(retry_delay(&p, 20, 0.99, 2147483647) <= 300 * 1.2);
+}
+
+/* Every wait, Retry-After included, fits in the horizon. */
+static void test_horizon_bounds_every_schedule(void **state)
+{
+	struct retry_policy p;
+	double total;
+
+	(void)state;
+	retry_policy_default(&p);
+	/* 2, 4, 8, 16 jittered up by 20 %, each at least the 300 s cap. */
+	assert_seconds(retry_horizon(&p), 4 * 300);
+	p.max_delay = 3600;
+	assert_seconds(retry_horizon(&p), 4 * 3600);
+	/* Steps jittered above the cap count as they are (8 and 10 by 1.5). */
+	p.max_delay = 10;
+	p.jitter = 0.5;
+	assert_seconds(retry_horizon(&p), 10 + 10 + 12 + 15);
+	for (int ra = -1; ra <= 1 << 30; ra = ra < 1 ? ra + 1 : ra * 7) {
+		total = 0;
+		for (int n = 1; n < p.max_attempts; n++)
+			total += retry_delay(&p, n, 0.999, ra);
+		assert_true(total <= retry_horizon(&p) + 1e-6);
+	}
+	p.max_attempts = 1;
+	assert_seconds(retry_horizon(&p), 0);
 }
 
 static void test_exhausted(void **state)
@@ -270,6 +302,7 @@ int main(void)
 		cmocka_unit_test(test_delay_schedule),
 		cmocka_unit_test(test_delay_jitter_bounds),
 		cmocka_unit_test(test_delay_retry_after),
+		cmocka_unit_test(test_horizon_bounds_every_schedule),
 		cmocka_unit_test(test_exhausted),
 	};
 

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -139,20 +140,30 @@ static void test_backend_by_setting(void **state)
 	assert_null(s);
 }
 
-/* An older file is taken forward: the dead-letter table is added. */
+/*
+ * An older file is taken forward: the dead-letter table is added, and the
+ * timeline head of an alert written before version 5 is anchored in it.
+ */
 static void test_forward_migration(void **state)
 {
 	struct fixture *f = *state;
 	struct store *s;
-	int64_t one = 0;
+	int64_t one = 0, seq = -1;
+	char hash[65];
 
-	assert_int_equal(sqlite_store_schema_version(), 5);
-	assert_int_equal(sqlite_store_exec(f->s,
-					   "DROP TABLE dead_letters;"
-					   "DROP TABLE holidays;"
-					   "ALTER TABLE orgs DROP days_off;"
-					   "PRAGMA user_version = 3"),
-			 0);
+	assert_int_equal(sqlite_store_schema_version(), 6);
+	accept(f);
+	assert_int_equal(
+		sqlite_store_exec(f->s,
+				  "DROP TABLE dead_letters;"
+				  "DROP TABLE holidays;"
+				  "ALTER TABLE orgs DROP days_off;"
+				  "DROP TRIGGER events_head;"
+				  "DROP TABLE meta;"
+				  "ALTER TABLE alerts DROP COLUMN head_seq;"
+				  "ALTER TABLE alerts DROP COLUMN head_hash;"
+				  "PRAGMA user_version = 3"),
+		0);
 	store_close(f->s);
 	f->s = NULL;
 	assert_int_equal(store_open(f->path, &s), 0);
@@ -174,7 +185,173 @@ static void test_forward_migration(void **state)
 		one = sqlite3_column_int64(st, 0);
 		sqlite3_finalize(st);
 	}
-	assert_int_equal(one, 5);
+	assert_int_equal(one, 6);
+	assert_int_equal(store_timeline_anchor(s, "A-1", &seq, hash), 0);
+	assert_int_equal(seq, 1);
+}
+
+/* 64 hex digits standing for the hash of event n. */
+static const char *fake_hash(int n)
+{
+	static char h[65];
+
+	memset(h, 'a' + n, 64);
+	h[64] = '\0';
+	return h;
+}
+
+/*
+ * The alert's row follows its newest event in the same transaction, so
+ * that cutting the newest rows off is visible; the anchor never moves
+ * back, and an unknown alert has none.
+ */
+static void test_timeline_anchor(void **state)
+{
+	struct fixture *f = *state;
+	int64_t seq = -1;
+	char hash[65];
+
+	accept(f);
+	for (int n = 2; n <= 3; n++) {
+		char prev[65];
+		struct store_op ev = {.kind = STORE_OP_EVENT,
+				      .event = {.alert_id = "A-1",
+						.seq = n,
+						.at = 2000,
+						.actor = "engine",
+						.kind = "sent",
+						.prev_hash = prev,
+						.hash = NULL}};
+
+		strcpy(prev, fake_hash(n - 1));
+		ev.event.hash = fake_hash(n);
+		assert_int_equal(
+			store_apply(f->s, &ev, 1, STORE_APPLY_ALL_OR_NOTHING),
+			0);
+	}
+	assert_int_equal(store_timeline_anchor(f->s, "A-1", &seq, hash), 0);
+	assert_int_equal(seq, 3);
+	assert_string_equal(hash, fake_hash(3));
+	/* Deleting the newest rows leaves the anchor where it was. */
+	assert_int_equal(
+		sqlite_store_exec(f->s, "DELETE FROM events WHERE seq > 1"), 0);
+	assert_int_equal(store_timeline_anchor(f->s, "A-1", &seq, hash), 0);
+	assert_int_equal(seq, 3);
+	assert_int_equal(store_timeline_anchor(f->s, "nope", &seq, hash),
+			 -ENOENT);
+}
+
+/* The mode bits of path, or -1. */
+static int mode_of(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) < 0 ? -1 : (int)(st.st_mode & 0777);
+}
+
+/*
+ * A 0-byte database is a store whose contents were lost: refused (main
+ * opened it as a new, empty one), accepted only with STORE_OPEN_INIT.
+ */
+static void test_empty_file_refused(void **state)
+{
+	struct fixture *f = *state;
+	char empty[128];
+	struct store *s = NULL;
+	FILE *fp;
+
+	snprintf(empty, sizeof(empty), "%s/empty.db", f->dir);
+	fp = fopen(empty, "w");
+	assert_non_null(fp);
+	fclose(fp);
+	assert_int_equal(store_open(empty, &s), -ENODATA);
+	assert_null(s);
+	assert_int_equal(store_open_with(empty, STORE_OPEN_INIT, &s), 0);
+	store_close(s);
+	/* Now it has a schema: an ordinary open takes it. */
+	assert_int_equal(store_open(empty, &s), 0);
+	store_close(s);
+	unlink(empty);
+	snprintf(empty, sizeof(empty), "%s/empty.db-wal", f->dir);
+	unlink(empty);
+	snprintf(empty, sizeof(empty), "%s/empty.db-shm", f->dir);
+	unlink(empty);
+}
+
+/*
+ * Under umask 022 the database and its -wal and -shm files are created
+ * 0640 and a new state directory 0750: nobody outside the group reads a
+ * TLP:RED alert (main made them 0644).
+ */
+static void test_file_modes(void **state)
+{
+	struct fixture *f = *state;
+	char dir[128], db[160], p[180];
+	struct store *s = NULL;
+	mode_t old = umask(022);
+
+	snprintf(dir, sizeof(dir), "%s/state", f->dir);
+	snprintf(db, sizeof(db), "%s/pocalert.db", dir);
+	assert_int_equal(store_open(db, &s), 0);
+	accept(&(struct fixture){.s = s});
+	assert_int_equal(mode_of(dir), 0750);
+	assert_int_equal(mode_of(db), 0640);
+	snprintf(p, sizeof(p), "%s-wal", db);
+	assert_int_equal(mode_of(p), 0640);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s-shm", db);
+	assert_int_equal(mode_of(p), 0640);
+	store_close(s);
+	umask(old);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s-wal", db);
+	unlink(p);
+	unlink(db);
+	rmdir(dir);
+}
+
+/*
+ * Two daemons on one store are refused: the second exclusive open fails
+ * with -EBUSY while the first holds it, and succeeds once it is closed.
+ * Readers (the CLI) are not locked out.
+ */
+static void test_exclusive_lock(void **state)
+{
+	struct fixture *f = *state;
+	struct store *a = NULL, *b = NULL, *reader = NULL;
+	char lock[128];
+
+	assert_int_equal(store_open_with(f->path, STORE_OPEN_EXCLUSIVE, &a), 0);
+	assert_int_equal(store_open_with(f->path, STORE_OPEN_EXCLUSIVE, &b),
+			 -EBUSY);
+	assert_null(b);
+	assert_int_equal(store_open(f->path, &reader), 0);
+	store_close(reader);
+	store_close(a);
+	assert_int_equal(store_open_with(f->path, STORE_OPEN_EXCLUSIVE, &b), 0);
+	store_close(b);
+	snprintf(lock, sizeof(lock), "%s.lock", f->path);
+	unlink(lock);
+}
+
+/* Store-wide facts and the alert count that start-up checks rely on. */
+static void test_meta_and_count(void **state)
+{
+	struct fixture *f = *state;
+	char buf[16];
+	int64_t n = -1;
+
+	assert_int_equal(store_alert_count(f->s, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(store_meta_get(f->s, "k", buf, sizeof(buf)), -ENOENT);
+	assert_int_equal(store_meta_set(f->s, "k", "v1"), 0);
+	assert_int_equal(store_meta_set(f->s, "k", "value-2"), 0);
+	assert_int_equal(store_meta_get(f->s, "k", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "value-2");
+	assert_int_equal(store_meta_get(f->s, "k", buf, 4), -ENOBUFS);
+	accept(f);
+	assert_int_equal(store_alert_count(f->s, &n), 0);
+	assert_int_equal(n, 1);
 }
 
 /* Imported holidays: replaced whole, read back in order, none at first. */
@@ -498,6 +675,16 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_backend_by_setting, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_forward_migration, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_timeline_anchor, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_meta_and_count, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_empty_file_refused, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_file_modes, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_exclusive_lock, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_calendar, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_accept_and_read_back,

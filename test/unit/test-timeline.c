@@ -195,6 +195,112 @@ static void test_group_commit_continues_the_chain(void **state)
 	event_base_free(base);
 }
 
+/* Alert A-1's own row, which carries the head of its chain. */
+static void alert_row(struct fixture *f)
+{
+	const struct store_op op = {
+		.kind = STORE_OP_ALERT_NEW,
+		.alert_new = {.id = "A-1",
+			      .title = "t",
+			      .body = "b",
+			      .type = "incident",
+			      .severity = "high",
+			      .tlp = "AMBER",
+			      .targets = "[\"all\"]",
+			      .mode = "normal",
+			      .created_at = T0,
+			      .created_by = "alice"},
+	};
+
+	assert_int_equal(store_apply(f->s, &op, 1, STORE_APPLY_ALL_OR_NOTHING),
+			 0);
+}
+
+/*
+ * The newest rows cut off leave a chain that holds by itself: the head
+ * recorded in the alert's row shows the loss, naming the first event
+ * missing. Today's main said "intact".
+ */
+static void test_cut_off_newest_rows_are_found(void **state)
+{
+	struct fixture *f = *state;
+	enum timeline_fault why = TIMELINE_FAULT_CHAIN;
+	int64_t bad = 0;
+
+	alert_row(f);
+	four_rows(f);
+	assert_int_equal(timeline_verify(f->s, "A-1", &bad), 4);
+	testutil_db_exec(
+		f->db,
+		"DELETE FROM events WHERE alert_id = 'A-1' AND seq >= 3");
+	assert_int_equal(timeline_verify_ex(f->s, "A-1", &bad, &why), -EBADMSG);
+	assert_int_equal(bad, 3);
+	assert_int_equal(why, TIMELINE_FAULT_HEAD);
+}
+
+/*
+ * A detail cut at a byte limit inside a character (a long User-Agent, a
+ * long Japanese comment) is stored well-formed, served by the API, and
+ * verifies; a row stored badly before that is served with U+FFFD and
+ * audit verify names it.
+ */
+static void test_cut_character_is_kept_and_served(void **state)
+{
+	struct fixture *f = *state;
+	struct store_batch b = {0};
+	enum timeline_fault why = TIMELINE_FAULT_CHAIN;
+	struct store_event_row row = {.seq = 1,
+				      .at = T0,
+				      .actor = "contact:c1",
+				      .kind = "link_opened",
+				      .detail = "opened (\xE8\xAD)",
+				      .hash = "h"};
+	int64_t bad = 0;
+	json_t *j;
+
+	alert_row(f);
+	assert_int_equal(timeline_add(&b, &f->head, "A-1", T0, "contact:c1",
+				      "link_opened", "org-a", NULL,
+				      "opened (\xE8\xAD)"),
+			 0);
+	assert_int_equal(
+		store_apply(f->s, b.ops, b.n, STORE_APPLY_ALL_OR_NOTHING), 0);
+	store_batch_free(&b);
+	assert_int_equal(timeline_verify(f->s, "A-1", &bad), 1);
+	assert_int_equal(testutil_db_int(f->db, "SELECT count(*) FROM events"
+						" WHERE detail = 'opened ("
+						"\xEF\xBF\xBD\xEF\xBF\xBD)'"),
+			 1);
+
+	j = timeline_row_json(&row);
+	assert_non_null(j);
+	assert_string_equal(json_string_value(json_object_get(j, "detail")),
+			    "opened (\xEF\xBF\xBD\xEF\xBF\xBD)");
+	assert_true(json_is_null(json_object_get(j, "org")));
+	json_decref(j);
+
+	/*
+	 * A row written by an older version with the raw bytes, its hash
+	 * right: the chain holds, but the API could not serve the row.
+	 */
+	{
+		char zero[65], hash[65], sql[256];
+
+		memset(zero, '0', 64);
+		zero[64] = '\0';
+		timeline_hash(zero, "A-1", 1, T0, "contact:c1", "link_opened",
+			      "org-a", NULL, "\xE8\xAD", hash);
+		snprintf(sql, sizeof(sql),
+			 "UPDATE events SET detail = CAST(X'E8AD' AS TEXT),"
+			 " hash = '%s' WHERE alert_id = 'A-1'",
+			 hash);
+		testutil_db_exec(f->db, sql);
+	}
+	assert_int_equal(timeline_verify_ex(f->s, "A-1", &bad, &why), -EBADMSG);
+	assert_int_equal(bad, 1);
+	assert_int_equal(why, TIMELINE_FAULT_TEXT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -209,6 +315,10 @@ int main(void)
 		cmocka_unit_test(test_fields_are_kept_apart),
 		cmocka_unit_test_setup_teardown(
 			test_group_commit_continues_the_chain, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_cut_off_newest_rows_are_found, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_cut_character_is_kept_and_served, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

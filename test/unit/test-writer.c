@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -357,6 +358,62 @@ static void test_locked_store(void **state)
 	assert_int_equal(a.calls, 1);
 }
 
+/*
+ * A confirmation that arrives while the store cannot commit is told so at
+ * the next try (a person is waiting on the page: main kept it 40 s), and
+ * its change is still written once the store recovers.
+ */
+static void test_failing_store_answers_fast(void **state)
+{
+	struct fixture *f = *state;
+	struct answer first = {0}, late = {0};
+	struct rows rows = {0};
+	int64_t ms = -1;
+	struct timespec t0, t1;
+	sqlite3 *other;
+
+	assert_int_equal(sqlite3_open(f->path, &other), SQLITE_OK);
+	assert_int_equal(
+		sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL),
+		SQLITE_OK);
+	sqlite_store_busy_timeout(f->s, 10);
+	/* The give-up time stays long: only the fast path may answer. */
+	writer_set_give_up(f->w, 60000);
+	assert_false(writer_failing(f->w, NULL));
+	event(f, 1, "before");
+	writer_after_commit(f->w, answered, &first);
+	event_base_loop(f->base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+	assert_true(writer_failing(f->w, &ms));
+	assert_true(ms >= 0);
+	assert_int_equal(first.calls, 0); /* it came before the failure */
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	event(f, 2, "the confirmation");
+	writer_after_commit(f->w, answered, &late);
+	for (int i = 0; i < 50 && late.calls == 0; i++)
+		event_base_loop(f->base, EVLOOP_ONCE);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_int_equal(late.calls, 1);
+	assert_int_equal(late.result, -EIO);
+	assert_true((t1.tv_sec - t0.tv_sec) * 1000 +
+			    (t1.tv_nsec - t0.tv_nsec) / 1000000 <
+		    2000);
+	assert_int_equal(writer_pending(f->w), 2);
+
+	/* The store recovers: both rows are written, the first waiter told. */
+	assert_int_equal(sqlite3_exec(other, "COMMIT", NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(other);
+	for (int i = 0; i < 50 && first.calls == 0; i++)
+		event_base_loop(f->base, EVLOOP_ONCE);
+	assert_int_equal(first.calls, 1);
+	assert_int_equal(first.result, 0);
+	assert_false(writer_failing(f->w, NULL));
+	assert_int_equal(store_timeline_rows(f->s, "A-1", row_cb, &rows), 0);
+	assert_int_equal(rows.n, 2);
+	assert_int_equal(late.calls, 1);
+}
+
 /* Freeing the writer writes what is queued and answers the waiters. */
 static void test_free_writes_queue(void **state)
 {
@@ -390,6 +447,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_locked_store, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_failing_store_answers_fast,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_free_writes_queue, setup,
 						teardown),
 	};
