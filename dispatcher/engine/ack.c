@@ -17,6 +17,7 @@
 
 #include "common/crypto.h"
 #include "common/log.h"
+#include "common/utf8.h"
 #include "common/timefmt.h"
 #include "dispatcher/engine/clock.h"
 #include "dispatcher/engine/escalation.h"
@@ -138,9 +139,13 @@ int engine_ack_view(struct engine *e, const char *token, bool record_open,
 	if (r < 0 || !record_open)
 		return r;
 	snprintf(actor, sizeof(actor), "contact:%s", ret->contact_id);
-	snprintf(detail, sizeof(detail), "reply link opened from %s (%.200s)",
+	if (user_agent == NULL)
+		user_agent = "no user agent";
+	/* At most 200 bytes of it, cut between characters. */
+	snprintf(detail, sizeof(detail), "reply link opened from %s (%.*s)",
 		 source ? source : "?",
-		 user_agent ? user_agent : "no user agent");
+		 (int)utf8_prefix(user_agent, strlen(user_agent), 200),
+		 user_agent);
 	event_for(e, ret->alert_id, actor, "link_opened", ret->org_id, detail);
 	return 0;
 }
@@ -179,6 +184,8 @@ int engine_ack_confirm(struct engine *e, const char *token,
 		 response, name && *name ? " by " : "", name ? name : "",
 		 comment && *comment ? ": " : "", comment ? comment : "",
 		 source ? source : "?");
+	/* A long comment is cut between characters, never inside one. */
+	detail[utf8_prefix(detail, strlen(detail), SIZE_MAX)] = '\0';
 	a = model_alert_find(e, v.alert_id);
 	if (a != NULL && (size_t)pos < a->n_orgs &&
 	    strcmp(a->orgs[pos].org_id, v.org_id) == 0) {
@@ -244,15 +251,12 @@ int engine_ack_confirm(struct engine *e, const char *token,
 static int timeline_json_row(void *arg, const struct store_event_row *row)
 {
 	json_t *arr = arg;
-	char at[40];
+	/* Rows stored before texts were mended are served, never dropped. */
+	json_t *o = timeline_row_json(row);
 
-	time_format_rfc3339(row->at, at, sizeof(at));
-	json_array_append_new(
-		arr, json_pack("{s:I,s:s,s:s,s:s,s:s?,s:s?,s:s?,s:s}", "seq",
-			       (json_int_t)row->seq, "at", at, "actor",
-			       row->actor, "kind", row->kind, "org",
-			       row->org_id, "delivery", row->delivery_id,
-			       "detail", row->detail, "hash", row->hash));
+	if (o == NULL)
+		return -ENOMEM;
+	json_array_append_new(arr, o);
 	return 0;
 }
 

@@ -18,6 +18,7 @@
 
 #include "common/crypto.h"
 #include "common/log.h"
+#include "common/utf8.h"
 #include "dispatcher/engine/calendar_watch.h"
 #include "dispatcher/engine/clock.h"
 #include "dispatcher/engine/dircache.h"
@@ -141,6 +142,7 @@ static int persist_alert(struct engine *e, struct rt_alert *a,
 		 "%s %s %s%s to %zu organisations, policy %s", in->type,
 		 in->severity, tlp_label(in->tlp), in->drill ? " drill" : "",
 		 pl->n_orgs, a->policy.name);
+	detail[utf8_prefix(detail, strlen(detail), SIZE_MAX)] = '\0';
 	if (timeline_add(b, &a->timeline, a->id, a->created_at, operator_name,
 			 "accepted", NULL, NULL, detail) < 0)
 		goto out;

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "common/utf8.h"
 #include "dispatcher/engine/clock.h"
 #include "dispatcher/engine/model.h"
 
@@ -177,6 +178,8 @@ void model_event(struct engine *e, struct rt_alert *a, const char *actor,
 	va_start(ap, fmt);
 	vsnprintf(detail, sizeof(detail), fmt, ap);
 	va_end(ap);
+	/* vsnprintf cuts at a byte: end it between characters instead. */
+	detail[utf8_prefix(detail, strlen(detail), SIZE_MAX)] = '\0';
 	timeline_append(e->writer, &a->timeline, a->id, clock_now_ms(), actor,
 			kind, org_id, delivery_id, detail);
 }

@@ -608,7 +608,18 @@ static void ack_done(void *arg, int result)
 						      p->token, &p->sent,
 						      time_now_ms(),
 						      p->view.confirmed_at));
-		else
+		else if (result == -EIO) {
+			/*
+			 * The store cannot commit now (a full disk, a lock):
+			 * the answer stays queued and is written when it can;
+			 * the person is told at once to try again shortly.
+			 */
+			evhttp_add_header(
+				evhttp_request_get_output_headers(p->req),
+				"Retry-After", "30");
+			form_page(&out, 503, &p->view, p->token,
+				  &msg_not_recorded, &p->sent);
+		} else
 			form_page(&out, 500, &p->view, p->token,
 				  &msg_not_recorded, &p->sent);
 		/*

@@ -699,13 +699,17 @@ static void test_engine_failures(void **state)
 	struct call k;
 	struct reply r;
 
-	/* The disk said no: 500, with the form and the answer kept. */
+	/*
+	 * The disk said no: 503 with Retry-After at once (the answer stays
+	 * queued in the writer), with the form and the answer kept.
+	 */
 	start(f, &(struct request){.body = "response=investigating&name=N"},
 	      &k);
 	assert_false(pump(f, &k, 50));
 	fake_ack_complete(&f->engine, -EIO);
 	finish(f, &k, &r);
-	assert_int_equal(r.status, 500);
+	assert_int_equal(r.status, 503);
+	assert_non_null(strcasestr(r.headers.data, "Retry-After: 30\r\n"));
 	assert_page_headers(&r);
 	assert_non_null(strstr(body(&r), "回答を記録できませんでした"));
 	assert_non_null(strstr(body(&r), "value=\"investigating\" required "

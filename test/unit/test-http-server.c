@@ -541,6 +541,13 @@ static void test_accept_out_of_descriptors(void **state)
 	char text[16384] = "";
 	ssize_t n;
 
+	if (getenv("POCALERT_UNDER_VALGRIND") != NULL) {
+		/* valgrind's own descriptor table ignores our lower limit. */
+		close(logfd);
+		close(saved);
+		unlink(path);
+		skip();
+	}
 	assert_true(logfd >= 0 && saved >= 0);
 	for (int i = 0; i < 3; i++)
 		fd[i] = dial(f);
