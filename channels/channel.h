@@ -110,10 +110,14 @@ struct channel_report {
 	const char *key;	/* that send's key while it is still in flight
 				   in the driver, else NULL */
 	const char *status;	/* the gateway's word: "completed", ... */
+	/* CONFIRM: whose confirmation, from the message the send carried */
+	const char *alert_id;
+	const char *org_id;
+	const char *contact_id;
 	const char *from;	/* INBOUND: the sender's number */
 	const char *text;	/* INBOUND: what was sent */
 	const char *reply_type; /* content type of reply, NULL: text/xml */
-	char reply[1024]; /* what to answer the gateway (TwiML), may be "" */
+	char reply[4096]; /* what to answer the gateway (TwiML), may be "" */
 };
 
 struct channel;
@@ -195,8 +199,9 @@ struct channel {
 	char *name; /* owned; section title: "mail", "web", ... */
 	void *priv; /* the driver's state */
 	/* Set by the engine before configure: {public_url}/hooks/{name},
-	   where the driver's gateway callbacks go. Not owned; may be NULL. */
-	const char *hooks_url;
+	   where the driver's gateway callbacks go. Owned by the engine;
+	   may be NULL (a channel made without an engine). */
+	char *hooks_url;
 };
 
 /* The driver named name, or NULL. */

@@ -1,0 +1,484 @@
+/*
+ * Shared by the Twilio-shaped drivers: see twilio_common.h. In order:
+ * settings, encoders, the REST answer's classification, and the table of
+ * sends (a hash by gateway id, the queue of completions, the ring of
+ * finished sends kept for late callbacks).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "channels/http_client.h"
+#include "channels/twilio_common.h"
+
+/* An auth token is 32 hex digits; allow some room for other gateways. */
+#define TWILIO_TOKEN_MAX 256
+
+static int read_token(const char *path, char **ret)
+{
+	char buf[TWILIO_TOKEN_MAX + 2];
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n < 0)
+		return -EIO;
+	/* One line: the trailing newline an editor adds is not the token. */
+	while (n > 0 &&
+	       (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' '))
+		n--;
+	if (n == 0 || n > TWILIO_TOKEN_MAX) {
+		explicit_bzero(buf, sizeof(buf));
+		return -EINVAL;
+	}
+	buf[n] = '\0';
+	*ret = strdup(buf);
+	explicit_bzero(buf, sizeof(buf));
+	return *ret ? 0 : -ENOMEM;
+}
+
+/* "+81..., +81..." into c->from. Returns 0, -EINVAL or -ENOMEM. */
+static int split_pool(const char *s, struct twilio_conf *c)
+{
+	const char *p = s;
+
+	if (s == NULL)
+		return -EINVAL;
+	while (*p) {
+		size_t len;
+		char **l;
+
+		p += strspn(p, ", \t");
+		len = strcspn(p, ", \t");
+		if (len == 0)
+			break;
+		if (p[0] != '+' || len < 4 || len > 16 ||
+		    strspn(p + 1, "0123456789") != len - 1)
+			return -EINVAL;
+		l = realloc(c->from, (c->n_from + 1) * sizeof(*l));
+		if (l == NULL)
+			return -ENOMEM;
+		c->from = l;
+		if ((l[c->n_from] = strndup(p, len)) == NULL)
+			return -ENOMEM;
+		c->n_from++;
+		p += len;
+	}
+	return c->n_from > 0 ? 0 : -EINVAL;
+}
+
+int twilio_conf_read(struct twilio_conf *c, const char *channel, cfg_t *sec,
+		     const char *file, struct diag_list *diags)
+{
+	const char *base = cfg_getstr(sec, "base_url");
+	const char *sid = cfg_getstr(sec, "account_sid");
+	const char *tf = cfg_getstr(sec, "auth_token_file");
+	int r = 0, k;
+
+	if (base == NULL || (strncmp(base, "http://", 7) != 0 &&
+			     strncmp(base, "https://", 8) != 0)) {
+		diag_add(diags, file, sec->line,
+			 "channel \"%s\": base_url must start with http:// or "
+			 "https://",
+			 channel);
+		r = -EINVAL;
+	} else {
+		size_t len = strlen(base);
+
+		while (len > 0 && base[len - 1] == '/')
+			len--;
+		if ((c->base_url = strndup(base, len)) == NULL)
+			return -ENOMEM;
+	}
+	if (sid == NULL || sid[0] == '\0' || strpbrk(sid, "/?#&%: ") != NULL) {
+		diag_add(diags, file, sec->line,
+			 "channel \"%s\": account_sid is missing or has "
+			 "characters a URL path cannot carry",
+			 channel);
+		r = -EINVAL;
+	} else if ((c->account_sid = strdup(sid)) == NULL) {
+		return -ENOMEM;
+	}
+	if (tf == NULL) {
+		diag_add(diags, file, sec->line,
+			 "channel \"%s\": auth_token_file is missing (the "
+			 "token is never written in the config itself)",
+			 channel);
+		r = -EINVAL;
+	} else if ((k = read_token(tf, &c->token)) < 0) {
+		diag_add(diags, file, sec->line,
+			 "channel \"%s\": auth_token_file %s: %s", channel, tf,
+			 k == -EINVAL ? "empty or not one token"
+				      : strerror(-k));
+		r = k == -ENOMEM ? -ENOMEM : -EINVAL;
+	}
+	k = split_pool(cfg_getstr(sec, "from"), c);
+	if (k == -ENOMEM)
+		return -ENOMEM;
+	if (k < 0) {
+		diag_add(diags, file, sec->line,
+			 "channel \"%s\": from needs one or more E.164 numbers "
+			 "(\"+81...\"), separated by commas",
+			 channel);
+		r = -EINVAL;
+	}
+	c->timeout =
+		cfg_size(sec, "timeout") > 0 ? cfg_getint(sec, "timeout") : 15;
+	if (c->timeout < 1 || c->timeout > 300) {
+		diag_add(diags, file, sec->line,
+			 "channel \"%s\": timeout must be 1 to 300 seconds",
+			 channel);
+		r = -EINVAL;
+	}
+	return r;
+}
+
+void twilio_conf_fini(struct twilio_conf *c)
+{
+	if (c->token != NULL) {
+		explicit_bzero(c->token, strlen(c->token));
+		free(c->token);
+	}
+	free(c->base_url);
+	free(c->account_sid);
+	for (size_t i = 0; i < c->n_from && c->from; i++)
+		free(c->from[i]);
+	free(c->from);
+	memset(c, 0, sizeof(*c));
+}
+
+const char *twilio_conf_from(struct twilio_conf *c)
+{
+	const char *f = c->from[c->next_from];
+
+	c->next_from = (c->next_from + 1) % c->n_from;
+	return f;
+}
+
+int twilio_form_add(struct buf *b, const char *name, const char *value)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	const char *parts[2] = {name, value};
+
+	if (b->len > 0 && buf_puts(b, "&") < 0)
+		return -ENOMEM;
+	for (int k = 0; k < 2; k++) {
+		if (k == 1 && buf_puts(b, "=") < 0)
+			return -ENOMEM;
+		for (const unsigned char *p = (const unsigned char *)parts[k];
+		     *p; p++) {
+			char esc[3] = {'%', hex[*p >> 4], hex[*p & 15]};
+			bool plain = (*p >= 'A' && *p <= 'Z') ||
+				     (*p >= 'a' && *p <= 'z') ||
+				     (*p >= '0' && *p <= '9') || *p == '-' ||
+				     *p == '_' || *p == '.' || *p == '~';
+
+			if (plain ? buf_append(b, p, 1) < 0
+				  : buf_append(b, esc, 3) < 0)
+				return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+int twilio_xml_add(struct buf *b, const char *s)
+{
+	for (; *s; s++) {
+		const char *rep = NULL;
+
+		switch (*s) {
+		case '&':
+			rep = "&amp;";
+			break;
+		case '<':
+			rep = "&lt;";
+			break;
+		case '>':
+			rep = "&gt;";
+			break;
+		case '"':
+			rep = "&quot;";
+			break;
+		case '\'':
+			rep = "&apos;";
+			break;
+		default:
+			break;
+		}
+		if (rep ? buf_puts(b, rep) < 0 : buf_append(b, s, 1) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+enum channel_status twilio_rest_status(int http_status, bool transport_error)
+{
+	if (transport_error || http_status == 0 || http_status == 429 ||
+	    http_status == 408 || http_status >= 500)
+		return CHANNEL_TEMPFAIL;
+	return CHANNEL_PERMFAIL;
+}
+
+const char *twilio_param(const struct channel_callback *cb, const char *name)
+{
+	for (size_t i = 0; i < cb->n_params; i++)
+		if (strcmp(cb->names[i], name) == 0)
+			return cb->values[i];
+	return NULL;
+}
+
+/* FNV-1a: sids are the gateway's random strings, no attacker's choice. */
+static size_t hash(const char *s, size_t n)
+{
+	size_t h = 2166136261u;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h % n;
+}
+
+static void send_free(struct twilio_send *s)
+{
+	if (s == NULL)
+		return;
+	if (s->timer != NULL)
+		event_free(s->timer);
+	free(s->sid);
+	free(s->key);
+	free(s->alert_id);
+	free(s->org_id);
+	free(s->contact_id);
+	free(s->extra);
+	free(s);
+}
+
+static void unindex(struct twilio_table *t, struct twilio_send *s)
+{
+	struct twilio_send **pp;
+
+	if (s->sid == NULL)
+		return;
+	for (pp = &t->buckets[hash(s->sid, t->nbuckets)]; *pp;
+	     pp = &(*pp)->hnext)
+		if (*pp == s) {
+			*pp = s->hnext;
+			return;
+		}
+}
+
+/* Keeps s among the finished; the oldest beyond the limit goes. */
+static void keep_finished(struct twilio_table *t, struct twilio_send *s)
+{
+	if (s->sid == NULL) {
+		send_free(s);
+		return;
+	}
+	s->fnext = NULL;
+	if (t->fin_tail)
+		t->fin_tail->fnext = s;
+	else
+		t->fin_head = s;
+	t->fin_tail = s;
+	if (++t->n_finished > TWILIO_KEEP_FINISHED) {
+		struct twilio_send *old = t->fin_head;
+
+		t->fin_head = old->fnext;
+		if (t->fin_head == NULL)
+			t->fin_tail = NULL;
+		t->n_finished--;
+		unindex(t, old);
+		send_free(old);
+	}
+}
+
+static void run_queue(evutil_socket_t fd, short what, void *arg)
+{
+	struct twilio_table *t = arg;
+	struct twilio_send *s;
+
+	(void)fd;
+	(void)what;
+	while ((s = t->queue) != NULL) {
+		t->queue = s->qnext;
+		if (t->queue == NULL)
+			t->queue_tail = &t->queue;
+		t->in_flight--;
+		s->out.detail = s->detail;
+		s->out.gateway_id = s->sid;
+		s->done(s->arg, &s->out);
+		keep_finished(t, s);
+	}
+}
+
+int twilio_table_init(struct twilio_table *t, struct event_base *base)
+{
+	memset(t, 0, sizeof(*t));
+	t->nbuckets = 4096;
+	t->buckets = calloc(t->nbuckets, sizeof(*t->buckets));
+	t->queue_tail = &t->queue;
+	t->ev = event_new(base, -1, 0, run_queue, t);
+	t->base = base;
+	return t->buckets && t->ev ? 0 : -ENOMEM;
+}
+
+void twilio_table_fini(struct twilio_table *t)
+{
+	struct twilio_send *s, *next;
+
+	/* Whatever is queued completes now, as stop's contract says. */
+	if (t->ev != NULL)
+		run_queue(-1, 0, t);
+	while ((s = t->rest) != NULL) {
+		twilio_rest_ended(t, s);
+		if (s->req != NULL)
+			http_client_abort(s->req);
+		t->in_flight--;
+		s->out = (struct channel_outcome){
+			.status = CHANNEL_TEMPFAIL,
+			.detail = "stopped",
+			.retry_after = -1,
+		};
+		s->done(s->arg, &s->out);
+		send_free(s);
+	}
+	for (size_t i = 0; t->buckets && i < t->nbuckets; i++)
+		for (s = t->buckets[i]; s; s = next) {
+			next = s->hnext;
+			if (!s->finished) {
+				s->finished = true;
+				t->in_flight--;
+				s->out = (struct channel_outcome){
+					.status = CHANNEL_TEMPFAIL,
+					.detail = "stopped",
+					.gateway_id = s->sid,
+					.retry_after = -1,
+				};
+				s->done(s->arg, &s->out);
+			}
+			send_free(s);
+		}
+	free(t->buckets);
+	if (t->ev != NULL)
+		event_free(t->ev);
+	memset(t, 0, sizeof(*t));
+}
+
+static char *dup0(const char *s)
+{
+	return strdup(s ? s : "");
+}
+
+struct twilio_send *twilio_send_new(struct twilio_table *t,
+				    const struct channel_message *msg,
+				    channel_done_fn done, void *arg)
+{
+	struct twilio_send *s = calloc(1, sizeof(*s));
+
+	if (s == NULL)
+		return NULL;
+	s->key = dup0(msg->key);
+	s->alert_id = dup0(msg->alert_id);
+	s->org_id = dup0(msg->org_id);
+	s->contact_id = dup0(msg->contact_id);
+	if (!s->key || !s->alert_id || !s->org_id || !s->contact_id) {
+		send_free(s);
+		return NULL;
+	}
+	s->done = done;
+	s->arg = arg;
+	s->owner = t;
+	t->in_flight++;
+	s->rnext = t->rest;
+	if (t->rest)
+		t->rest->rprev = s;
+	t->rest = s;
+	return s;
+}
+
+void twilio_send_drop(struct twilio_table *t, struct twilio_send *s)
+{
+	twilio_rest_ended(t, s);
+	t->in_flight--;
+	send_free(s);
+}
+
+void twilio_rest_ended(struct twilio_table *t, struct twilio_send *s)
+{
+	if (s->rprev)
+		s->rprev->rnext = s->rnext;
+	else if (t->rest == s)
+		t->rest = s->rnext;
+	if (s->rnext)
+		s->rnext->rprev = s->rprev;
+	s->rprev = s->rnext = NULL;
+	s->req = NULL;
+}
+
+static void silent(evutil_socket_t fd, short what, void *arg)
+{
+	struct twilio_send *s = arg;
+
+	(void)fd;
+	(void)what;
+	twilio_finish(s->owner, s, CHANNEL_TEMPFAIL, 0,
+		      "no final status from the gateway", -1);
+}
+
+int twilio_send_arm(struct twilio_table *t, struct twilio_send *s, int seconds)
+{
+	struct timeval tv = {seconds, 0};
+
+	if (s->timer == NULL)
+		s->timer = evtimer_new(t->base, silent, s);
+	if (s->timer == NULL)
+		return -ENOMEM;
+	return evtimer_add(s->timer, &tv) == 0 ? 0 : -ENOMEM;
+}
+
+void twilio_table_index(struct twilio_table *t, struct twilio_send *s)
+{
+	size_t h = hash(s->sid, t->nbuckets);
+
+	s->hnext = t->buckets[h];
+	t->buckets[h] = s;
+}
+
+struct twilio_send *twilio_table_find(struct twilio_table *t, const char *sid)
+{
+	if (sid == NULL || t->buckets == NULL)
+		return NULL;
+	for (struct twilio_send *s = t->buckets[hash(sid, t->nbuckets)]; s;
+	     s = s->hnext)
+		if (s->sid && strcmp(s->sid, sid) == 0)
+			return s;
+	return NULL;
+}
+
+void twilio_finish(struct twilio_table *t, struct twilio_send *s,
+		   enum channel_status status, int code, const char *detail,
+		   int retry_after)
+{
+	if (s->finished)
+		return;
+	s->finished = true;
+	if (s->timer != NULL)
+		event_del(s->timer);
+	s->out = (struct channel_outcome){
+		.status = status,
+		.code = code,
+		.retry_after = retry_after,
+	};
+	snprintf(s->detail, sizeof(s->detail), "%s", detail ? detail : "");
+	s->qnext = NULL;
+	*t->queue_tail = s;
+	t->queue_tail = &s->qnext;
+	event_active(t->ev, 0, 0);
+}

@@ -1,0 +1,130 @@
+/*
+ * What the Twilio-shaped drivers (twilio-voice, and twilio-sms after it)
+ * share: their settings (gateway base URL, account SID, the auth token
+ * read from a file, the pool of sender numbers), form encoding for the
+ * REST calls, XML escaping for TwiML, the classification of the REST
+ * answer into a channel outcome, and a table of sends by gateway id that
+ * remembers finished ones for a while, so a late callback still finds
+ * whose it was. No event loop here except the table's completions.
+ */
+#ifndef POCALERT_TWILIO_COMMON_H
+#define POCALERT_TWILIO_COMMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <confuse.h>
+
+#include "channels/channel.h"
+#include "common/buf.h"
+
+/* Sends kept after they finished, for late callbacks. */
+#define TWILIO_KEEP_FINISHED 8192
+
+struct twilio_conf {
+	char *base_url;	   /* owned; no trailing '/' */
+	char *account_sid; /* owned */
+	char *token;	   /* owned; secret, wiped when freed */
+	char **from;	   /* owned; the sender pool */
+	size_t n_from;
+	size_t next_from; /* round robin */
+	long timeout;	  /* REST request timeout, seconds */
+};
+
+/*
+ * Reads base_url, account_sid, auth_token_file and from from sec into c.
+ * Errors go to diags as FILE:LINE, never quoting the token. Returns 0,
+ * -EINVAL or -ENOMEM.
+ */
+int twilio_conf_read(struct twilio_conf *c, const char *channel, cfg_t *sec,
+		     const char *file, struct diag_list *diags);
+/* Frees c's strings, wiping the token. */
+void twilio_conf_fini(struct twilio_conf *c);
+/* The next sender number of the pool, in turn. */
+const char *twilio_conf_from(struct twilio_conf *c);
+
+/* Appends name=value, form-encoded, with '&' before all but the first. */
+int twilio_form_add(struct buf *b, const char *name, const char *value);
+/* Appends s with &, <, >, " and ' escaped for XML. */
+int twilio_xml_add(struct buf *b, const char *s);
+
+/*
+ * The outcome of a REST answer that did not create the resource: 429 and
+ * 5xx and anything below HTTP are TEMPFAIL, other 4xx PERMFAIL.
+ */
+enum channel_status twilio_rest_status(int http_status, bool transport_error);
+
+/*
+ * The value of parameter name in a callback, or NULL.
+ */
+const char *twilio_param(const struct channel_callback *cb, const char *name);
+
+/* One send as the table keeps it. */
+struct twilio_send {
+	char *sid;	  /* owned; the gateway's id, NULL before 201 */
+	char *key;	  /* owned; the message's key */
+	char *alert_id;	  /* owned */
+	char *org_id;	  /* owned */
+	char *contact_id; /* owned */
+	char *extra;	  /* owned; the driver's (voice: the TwiML) */
+	bool finished;	  /* its completion was called or is queued */
+	channel_done_fn done;
+	void *arg;
+	struct channel_outcome out; /* the queued completion */
+	char detail[128];
+	struct twilio_send *hnext; /* in its hash bucket */
+	struct twilio_send *qnext; /* in the completion queue */
+	struct twilio_send *fnext; /* in the finished ring (oldest first) */
+	struct event *timer;	   /* owned; gives up on a silent gateway */
+	void *owner;		   /* the table */
+	struct http_request *req;  /* the REST request while it runs */
+	struct twilio_send *rprev, *rnext; /* in the REST list, while it runs */
+};
+
+struct twilio_table {
+	struct twilio_send **buckets; /* owned; by sid */
+	size_t nbuckets;
+	struct twilio_send *queue, **queue_tail; /* completions to call */
+	struct twilio_send *fin_head, *fin_tail; /* finished, oldest first */
+	size_t n_finished;
+	size_t in_flight; /* sends whose completion was not called */
+	struct event *ev; /* owned; calls the queued completions */
+	struct event_base *base;
+	struct twilio_send *rest; /* sends whose REST request runs */
+};
+
+/* Returns 0 or -ENOMEM. */
+int twilio_table_init(struct twilio_table *t, struct event_base *base);
+/*
+ * Completes every unfinished send with TEMPFAIL "stopped" now, then
+ * frees everything. Safe on a zeroed table.
+ */
+void twilio_table_fini(struct twilio_table *t);
+/* A new send (not yet indexed), copying msg's ids; NULL on no memory. */
+struct twilio_send *twilio_send_new(struct twilio_table *t,
+				    const struct channel_message *msg,
+				    channel_done_fn done, void *arg);
+/* Forgets a send refused at once: its completion is never called. */
+void twilio_send_drop(struct twilio_table *t, struct twilio_send *s);
+/* The REST request of s ended (before indexing or finishing it). */
+void twilio_rest_ended(struct twilio_table *t, struct twilio_send *s);
+/*
+ * After the REST request: waits at most seconds for the final status,
+ * then finishes s with TEMPFAIL. Returns 0 or -ENOMEM.
+ */
+int twilio_send_arm(struct twilio_table *t, struct twilio_send *s, int seconds);
+/* Indexes s by its sid (set by the caller, owned by s). */
+void twilio_table_index(struct twilio_table *t, struct twilio_send *s);
+/* The send with this sid, finished or not, or NULL. */
+struct twilio_send *twilio_table_find(struct twilio_table *t, const char *sid);
+/*
+ * Finishes s: its completion is queued and called on the loop's next
+ * turn. Does nothing for a send already finished (so a send never moves
+ * backwards). A send without a sid is freed after its completion; one
+ * with a sid is kept among the finished for late callbacks.
+ */
+void twilio_finish(struct twilio_table *t, struct twilio_send *s,
+		   enum channel_status status, int code, const char *detail,
+		   int retry_after);
+
+#endif
