@@ -14,6 +14,7 @@ static const struct channel_driver *const drivers[] = {
 	/* a test driver: its sends wait until a test completes them */
 	&scripted_driver,
 	&smtp_driver,
+	&twilio_sms_driver,
 	&twilio_voice_driver,
 	&webhook_driver,
 	NULL,

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <event2/event.h>
+#include <jansson.h>
 
 #include "channels/http_client.h"
 #include "channels/twilio_common.h"
@@ -481,4 +482,52 @@ void twilio_finish(struct twilio_table *t, struct twilio_send *s,
 	*t->queue_tail = s;
 	t->queue_tail = &s->qnext;
 	event_active(t->ev, 0, 0);
+}
+
+/*
+ * The gateway answered the REST request that creates a call or message:
+ * with 201 and a sid the send waits for its status callbacks (at most
+ * t->status_timeout seconds), else it ends now as the answer says.
+ */
+void twilio_created(void *arg, const struct http_response *res)
+{
+	struct twilio_send *s = arg;
+	struct twilio_table *t = s->owner;
+	const char *sid = NULL;
+	json_t *j = NULL;
+	char detail[128];
+
+	twilio_rest_ended(t, s);
+	if (res->error == HTTP_ERR_CANCELLED) {
+		twilio_finish(t, s, CHANNEL_CANCELLED, 0, "cancelled", -1);
+		return;
+	}
+	if (res->error == HTTP_ERR_NONE && res->status == 201) {
+		j = json_loadb(res->body, res->body_len, 0, NULL);
+		sid = json_string_value(json_object_get(j, "sid"));
+	}
+	if (sid == NULL || sid[0] == '\0' || strlen(sid) > 64) {
+		bool transport = res->error != HTTP_ERR_NONE;
+
+		snprintf(detail, sizeof(detail), "%s",
+			 transport ? (res->error_text[0] ? res->error_text
+							 : "no answer")
+			 : res->status == 201 ? "201 without a call sid"
+					      : res->reason);
+		if (res->status == 201 && sid == NULL)
+			transport = true; /* malformed: try again later */
+		twilio_finish(t, s, twilio_rest_status(res->status, transport),
+			      res->status, detail, res->retry_after);
+		json_decref(j);
+		return;
+	}
+	s->sid = strdup(sid);
+	json_decref(j);
+	if (s->sid == NULL) {
+		twilio_finish(t, s, CHANNEL_TEMPFAIL, 201, "out of memory", -1);
+		return;
+	}
+	twilio_table_index(t, s);
+	if (twilio_send_arm(t, s, t->status_timeout) < 0)
+		twilio_finish(t, s, CHANNEL_TEMPFAIL, 201, "out of memory", -1);
 }

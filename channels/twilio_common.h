@@ -91,6 +91,7 @@ struct twilio_table {
 	struct event *ev; /* owned; calls the queued completions */
 	struct event_base *base;
 	struct twilio_send *rest; /* sends whose REST request runs */
+	int status_timeout;	  /* seconds to wait for the final status */
 };
 
 /* Returns 0 or -ENOMEM. */
@@ -126,5 +127,13 @@ struct twilio_send *twilio_table_find(struct twilio_table *t, const char *sid);
 void twilio_finish(struct twilio_table *t, struct twilio_send *s,
 		   enum channel_status status, int code, const char *detail,
 		   int retry_after);
+
+/*
+ * Completion of the REST request that creates a call or message (arg is
+ * the twilio_send): indexes it by its sid and waits for the status
+ * callbacks, or finishes it as the HTTP answer says.
+ */
+struct http_response;
+void twilio_created(void *arg, const struct http_response *res);
 
 #endif

@@ -13,8 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
-
 #include "channels/http_client.h"
 #include "channels/registry.h"
 #include "channels/twilio_common.h"
@@ -224,54 +222,9 @@ static int voice_start(struct channel *ch, struct event_base *base)
 		return 0;
 	if (twilio_table_init(&v->table, base) < 0)
 		return -ENOMEM;
+	v->table.status_timeout = (int)v->status_timeout;
 	v->http = http_client_get(base, 64);
 	return v->http ? 0 : -ENOMEM;
-}
-
-/* The gateway answered the Calls request. */
-static void voice_created(void *arg, const struct http_response *res)
-{
-	struct twilio_send *s = arg;
-	struct twilio_table *t = s->owner;
-	struct voice *v =
-		(struct voice *)((char *)t - offsetof(struct voice, table));
-	const char *sid = NULL;
-	json_t *j = NULL;
-	char detail[128];
-
-	twilio_rest_ended(t, s);
-	if (res->error == HTTP_ERR_CANCELLED) {
-		twilio_finish(t, s, CHANNEL_CANCELLED, 0, "cancelled", -1);
-		return;
-	}
-	if (res->error == HTTP_ERR_NONE && res->status == 201) {
-		j = json_loadb(res->body, res->body_len, 0, NULL);
-		sid = json_string_value(json_object_get(j, "sid"));
-	}
-	if (sid == NULL || sid[0] == '\0' || strlen(sid) > 64) {
-		bool transport = res->error != HTTP_ERR_NONE;
-
-		snprintf(detail, sizeof(detail), "%s",
-			 transport ? (res->error_text[0] ? res->error_text
-							 : "no answer")
-			 : res->status == 201 ? "201 without a call sid"
-					      : res->reason);
-		if (res->status == 201 && sid == NULL)
-			transport = true; /* malformed: try again later */
-		twilio_finish(t, s, twilio_rest_status(res->status, transport),
-			      res->status, detail, res->retry_after);
-		json_decref(j);
-		return;
-	}
-	s->sid = strdup(sid);
-	json_decref(j);
-	if (s->sid == NULL) {
-		twilio_finish(t, s, CHANNEL_TEMPFAIL, 201, "out of memory", -1);
-		return;
-	}
-	twilio_table_index(t, s);
-	if (twilio_send_arm(t, s, (int)v->status_timeout) < 0)
-		twilio_finish(t, s, CHANNEL_TEMPFAIL, 201, "out of memory", -1);
 }
 
 static int voice_send(struct channel *ch, const struct channel_message *msg,
@@ -332,7 +285,7 @@ static int voice_send(struct channel *ch, const struct channel_message *msg,
 	spec.timeout_ms = v->conf.timeout * 1000;
 	spec.username = v->conf.account_sid;
 	spec.password = v->conf.token;
-	r = http_client_submit(v->http, &spec, voice_created, s, &s->req);
+	r = http_client_submit(v->http, &spec, twilio_created, s, &s->req);
 	if (r < 0) {
 		/* Refused at once: done must not be called. */
 		twilio_send_drop(&v->table, s);
