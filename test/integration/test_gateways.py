@@ -1,10 +1,12 @@
-"""Stories of the phone gateway: pocalert places calls through a
+"""Stories of the phone and SMS gateway: pocalert places calls through a
 Twilio-shaped gateway (test/servers/gateway_sim.py) and learns how each
 ended from the gateway's signed callbacks. A duty desk that presses 1
 confirms exactly as by its reply link; a phone nobody answers is retried,
 then the next step goes out; an answering machine never confirms; a
 callback with a bad signature is refused and changes nothing; callbacks
-that come twice, late or out of order never move a delivery backwards.
+that come twice, late or out of order never move a delivery backwards. An
+SMS reply of 1, OK or ＯＫ confirms; anything else gets one help reply; a
+number two organisations share confirms neither.
 """
 import base64
 import hashlib
@@ -216,6 +218,96 @@ class Gateways(unittest.TestCase):
             self.assertEqual(r.status, 200)
             self.assertIn("<Hangup/>", r.read().decode())
         self.assertEqual(self.org(aid, "nokey")["state"], "acknowledged")
+
+
+MOBILES = {
+    "reply-ok": ("+819022220001", "sms-reply OK after 0.2s"),
+    "reply-zenkaku": ("+819022220002", "sms-reply ＯＫ after 0.2s"),
+    "reply-other": ("+819022220003", "sms-reply はい after 0.2s"),
+    "shared-a": ("+819022220004", "sms-reply 1 after 0.2s"),
+    "shared-b": ("+819022220004", "sms-reply 1 after 0.2s"),
+}
+
+SMS_DIRECTORY = "".join("""
+organisation "%(id)s" {
+  name = "%(id)s 鉄道"
+  sector = "rail"
+  kind = "member"
+  contact "desk" {
+    name = "窓口"
+    role = "primary"
+    method "sms" { address = "0%(local)s" }
+  }
+}
+""" % {"id": k, "local": v[0][3:]} for k, v in MOBILES.items())
+
+SMS_CONFIG = """
+channel "sms" {
+  driver = "twilio-sms"
+  base_url = "http://127.0.0.1:%(sim)d"
+  account_sid = "%(sid)s"
+  auth_token_file = "%(token_file)s"
+  from = "+815012345678"
+  retry { max_attempts = 2 initial_delay = 0.2s }
+}
+policy "text" {
+  step { after = 0s roles = {"primary"} channels = {"sms"} }
+  step { after = 30s roles = {"primary"} channels = {"sms"} }
+  holiday_first = "never"
+}
+select { policy = "text" }
+"""
+
+
+class Sms(unittest.TestCase):
+    def setUp(self):
+        self.w = Workdir(self)
+        token_file = self.w.file("twilio.token", TOKEN + "\n")
+        script = self.w.file("script.json", json.dumps({v[0]: v[1] for v in MOBILES.values()}))
+        self.simlog = os.path.join(self.w.path, "sim.jsonl")
+        self.sim = Server("gateway_sim.py", "--port", "0", "--log", self.simlog,
+                          "--sid", SID, "--token-file", token_file, "--script", script)
+        self.addCleanup(self.sim.stop)
+        self.w.write_config(SMS_CONFIG % {"sim": self.sim.port, "sid": SID,
+                                          "token_file": token_file})
+        self.w.run("contacts", "import", self.w.file("dir.conf", SMS_DIRECTORY), check=0)
+        self.w.start_daemon()
+
+    sim_log = Gateways.sim_log
+    org = Gateways.org
+    events = Gateways.events
+
+    def inbound_replies(self, number):
+        return [e for e in self.sim_log() if e.get("callback", "").endswith("/hooks/sms/inbound")
+                and e["params"]["From"] == number]
+
+    def test_replies(self):
+        aid = self.w.send(targets=["sector:rail"], title="運行管理システムの障害", drill=True)
+        for org in ("reply-ok", "reply-zenkaku"):
+            wait_for(lambda: self.org(aid, org)["state"] == "acknowledged", 20,
+                     what="%s to confirm by SMS" % org)
+        msgs = [e for e in self.sim_log() if e.get("path", "").endswith("/Messages.json")]
+        body = msgs[0]["form"]["Body"]
+        self.assertTrue(body.startswith("【訓練】TLP:AMBER "), body)
+        self.assertIn("http://127.0.0.1:%d/ack/" % self.w.port, body)
+        acks = [e for e in self.events(aid) if e["kind"] == "acknowledged"]
+        self.assertEqual(len(acks), 2)
+        self.assertTrue(all("sms reply" in a["detail"] for a in acks))
+        # Anything else: one help reply, not an acknowledgement.
+        wait_for(lambda: self.inbound_replies(MOBILES["reply-other"][0]), 20, what="the reply")
+        self.assertIn("1 または OK", self.inbound_replies(MOBILES["reply-other"][0])[0]["reply"])
+        self.assertNotEqual(self.org(aid, "reply-other")["state"], "acknowledged")
+        # A number two organisations share confirms neither.
+        wait_for(lambda: len(self.inbound_replies(MOBILES["shared-a"][0])) >= 2, 20,
+                 what="both replies from the shared number")
+        self.assertIn("返信リンク", self.inbound_replies(MOBILES["shared-a"][0])[0]["reply"])
+        for org in ("shared-a", "shared-b"):
+            self.assertNotEqual(self.org(aid, org)["state"], "acknowledged")
+        # Delivered SMS are sent deliveries, with the gateway's id.
+        wait_for(lambda: all(d["state"] == "sent" for d in deliveries(self.w.status(aid))),
+                 20, what="every SMS delivered")
+        rows = self.w.db_rows("SELECT gateway_id, detail FROM attempts")
+        self.assertTrue(all(r[0].startswith("SM") and r[1] == "delivered" for r in rows), rows)
 
 
 if __name__ == "__main__":
