@@ -10,6 +10,7 @@
 
 /* drivers: one declaration each, keep sorted by name */
 extern const struct channel_driver dryrun_driver;
+extern const struct channel_driver fax_http_driver;
 extern const struct channel_driver scripted_driver; /* tests only */
 extern const struct channel_driver smtp_driver;
 extern const struct channel_driver twilio_sms_driver;

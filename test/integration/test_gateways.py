@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import json
 import os
+import subprocess
 import unittest
 import urllib.error
 import urllib.parse
@@ -308,6 +309,92 @@ class Sms(unittest.TestCase):
                  20, what="every SMS delivered")
         rows = self.w.db_rows("SELECT gateway_id, detail FROM attempts")
         self.assertTrue(all(r[0].startswith("SM") and r[1] == "delivered" for r in rows), rows)
+
+
+FAX_DIRECTORY = """
+organisation "fax-ok" {
+  name = "丙ガス株式会社"
+  sector = "gas"
+  kind = "member"
+  contact "desk" {
+    name = "窓口"
+    role = "primary"
+    method "fax" { address = "03-5555-0001" }
+  }
+}
+organisation "fax-bad" {
+  name = "丁ガス"
+  sector = "gas"
+  kind = "member"
+  contact "desk" {
+    name = "窓口"
+    role = "primary"
+    method "fax" { address = "03-5555-0002" }
+  }
+}
+"""
+
+FAX_CONFIG = """
+channel "fax" {
+  driver = "fax-http"
+  base_url = "http://127.0.0.1:%(sim)d"
+  account_sid = "%(sid)s"
+  auth_token_file = "%(token_file)s"
+  from = "+81355550000"
+  confirm_phone = "03-5555-9999"
+  retry { max_attempts = 2 initial_delay = 0.2s }
+}
+policy "paper" {
+  step { after = 0s roles = {"primary"} channels = {"fax"} }
+  holiday_first = "never"
+}
+select { policy = "paper" }
+"""
+
+
+class Fax(unittest.TestCase):
+    def setUp(self):
+        self.w = Workdir(self)
+        token_file = self.w.file("twilio.token", TOKEN + "\n")
+        script = self.w.file("script.json", json.dumps({"+81355550002": "fax-fail"}))
+        self.simlog = os.path.join(self.w.path, "sim.jsonl")
+        self.sim = Server("gateway_sim.py", "--port", "0", "--log", self.simlog,
+                          "--sid", SID, "--token-file", token_file, "--script", script)
+        self.addCleanup(self.sim.stop)
+        self.w.write_config(FAX_CONFIG % {"sim": self.sim.port, "sid": SID,
+                                          "token_file": token_file})
+        self.w.run("contacts", "import", self.w.file("dir.conf", FAX_DIRECTORY), check=0)
+        self.w.start_daemon()
+
+    sim_log = Gateways.sim_log
+
+    def test_fax_is_a_pdf_with_japanese_text(self):
+        aid = self.w.send(targets=["sector:gas"], title="ガス供給制御系の脆弱性",
+                          body="至急、パッチを適用してください。", tlp="GREEN", drill=True)
+        wait_for(lambda: all(d["state"] in ("sent", "failed")
+                             for d in deliveries(self.w.status(aid))), 30,
+                 what="both faxes to end")
+        by_org = {d["org"]: d for d in deliveries(self.w.status(aid))}
+        self.assertEqual(by_org["fax-ok"]["state"], "sent")
+        self.assertEqual((by_org["fax-bad"]["state"], by_org["fax-bad"]["attempts"]),
+                         ("failed", 2))
+        self.assertIn("fax failed", by_org["fax-bad"]["last_error"])
+        up = [e for e in self.sim_log() if e.get("path", "").endswith("/Faxes.json")
+              and e["form"].get("To") == "+81355550001"][0]
+        self.assertTrue(up["auth_ok"])
+        pdf = "%s.%s.pdf" % (self.simlog, up["sid"])
+        with open(pdf, "rb") as f:
+            self.assertEqual(f.read(5), b"%PDF-")
+        text = subprocess.run(["pdftotext", "-enc", "UTF-8", pdf, "-"], capture_output=True,
+                              text=True, check=True).stdout
+        for want in ("緊急連絡", "Emergency notice", "TLP:GREEN", "これは訓練です",
+                     "ガス供給制御系の脆弱性", "パッチを適用", "丙ガス株式会社",
+                     "03-5555-9999", "http://127.0.0.1:%d/ack/" % self.w.port):
+            self.assertIn(want, text)
+        rows = self.w.db_rows("SELECT gateway_id, detail FROM attempts WHERE delivery_id = ?",
+                              by_org["fax-ok"]["id"])
+        self.assertTrue(rows[0][0].startswith("FX"))
+        self.assertEqual(rows[0][1], "fax delivered, 1 pages sent")
 
 
 if __name__ == "__main__":
