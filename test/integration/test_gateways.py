@@ -368,6 +368,11 @@ class Fax(unittest.TestCase):
 
     sim_log = Gateways.sim_log
 
+    def test_fax_methods_default_to_green(self):
+        shown = json.loads(self.w.run("contacts", "show", "fax-ok", "--json", check=0).stdout)
+        text = json.dumps(shown)
+        self.assertIn('"max_tlp": "GREEN"', text)
+
     def test_fax_is_a_pdf_with_japanese_text(self):
         aid = self.w.send(targets=["sector:gas"], title="ガス供給制御系の脆弱性",
                           body="至急、パッチを適用してください。", tlp="GREEN", drill=True)
