@@ -31,6 +31,7 @@ static const cfg_opt_t fax_options[] = {
 	CFG_STR("base_url", NULL, CFGF_NODEFAULT),
 	CFG_STR("account_sid", NULL, CFGF_NODEFAULT),
 	CFG_STR("auth_token_file", NULL, CFGF_NODEFAULT),
+	TWILIO_CFG_PROVIDERS,
 	CFG_STR("from", NULL, CFGF_NODEFAULT),
 	CFG_INT("timeout", 0, CFGF_NODEFAULT),
 	CFG_INT("status_timeout", STATUS_TIMEOUT_DEFAULT, CFGF_NONE),
@@ -87,7 +88,9 @@ static int fax_start(struct channel *ch, struct event_base *base)
 	if (twilio_table_init(&f->table, base) < 0)
 		return -ENOMEM;
 	f->table.status_timeout = (int)f->status_timeout;
+	f->table.conf = &f->conf;
 	f->http = http_client_get(base, 16);
+	f->table.http = f->http;
 	return f->http ? 0 : -ENOMEM;
 }
 
@@ -104,10 +107,8 @@ static int fax_send(struct channel *ch, const struct channel_message *msg,
 		    channel_done_fn done, void *arg)
 {
 	struct fax *f = ch->priv;
-	struct http_request_spec spec = {.method = "POST"};
-	struct buf url = {0}, pdf = {0}, body = {0}, status = {0};
+	struct buf pdf = {0}, body = {0}, status = {0};
 	char boundary[41], ctype[96];
-	const char *headers[] = {ctype, NULL};
 	uint8_t rnd[16];
 	struct twilio_send *ts;
 	int r = -ENOMEM;
@@ -127,9 +128,7 @@ static int fax_send(struct channel *ch, const struct channel_message *msg,
 	if (r < 0)
 		goto out;
 	r = -ENOMEM;
-	if (buf_printf(&url, "%s/2010-04-01/Accounts/%s/Faxes.json",
-		       f->conf.base_url, f->conf.account_sid) < 0 ||
-	    buf_printf(&status, "%s/status", f->hooks_url) < 0 ||
+	if (buf_printf(&status, "%s/status", f->hooks_url) < 0 ||
 	    part(&body, boundary, "To", msg->address) < 0 ||
 	    part(&body, boundary, "From", twilio_conf_from(&f->conf)) < 0 ||
 	    part(&body, boundary, "StatusCallback", status.data) < 0 ||
@@ -145,18 +144,11 @@ static int fax_send(struct channel *ch, const struct channel_message *msg,
 	ts = twilio_send_new(&f->table, msg, done, arg);
 	if (ts == NULL)
 		goto out;
-	spec.url = url.data;
-	spec.headers = headers;
-	spec.body = body.data;
-	spec.body_len = body.len;
-	spec.timeout_ms = f->conf.timeout * 1000;
-	spec.username = f->conf.account_sid;
-	spec.password = f->conf.token;
-	r = http_client_submit(f->http, &spec, twilio_created, ts, &ts->req);
+	r = twilio_submit(&f->table, ts, "Faxes.json", ctype, body.data,
+			  body.len);
 	if (r < 0)
 		twilio_send_drop(&f->table, ts); /* done is never called */
 out:
-	buf_free(&url);
 	buf_free(&pdf);
 	buf_free(&body);
 	buf_free(&status);
@@ -204,8 +196,7 @@ static int fax_callback(struct channel *ch, const struct channel_callback *cb,
 		return -ENOENT;
 	if (strcmp(cb->what, "status") != 0)
 		return -ENOENT;
-	if (!twilio_verify(f->conf.token, cb->url, cb->names, cb->values,
-			   cb->n_params, cb->signature))
+	if (!twilio_conf_verify(&f->conf, cb))
 		return -EPERM;
 	sid = twilio_param(cb, "FaxSid");
 	status = twilio_param(cb, "FaxStatus");

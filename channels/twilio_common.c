@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -16,6 +17,14 @@
 
 #include "channels/http_client.h"
 #include "channels/twilio_common.h"
+#include "channels/twilio_sign.h"
+
+cfg_opt_t twilio_provider_options[] = {
+	CFG_STR("base_url", NULL, CFGF_NODEFAULT),
+	CFG_STR("account_sid", NULL, CFGF_NODEFAULT),
+	CFG_STR("auth_token_file", NULL, CFGF_NODEFAULT),
+	CFG_END(),
+};
 
 /* An auth token is 32 hex digits; allow some room for other gateways. */
 #define TWILIO_TOKEN_MAX 256
@@ -76,8 +85,10 @@ static int split_pool(const char *s, struct twilio_conf *c)
 	return c->n_from > 0 ? 0 : -EINVAL;
 }
 
-int twilio_conf_read(struct twilio_conf *c, const char *channel, cfg_t *sec,
-		     const char *file, struct diag_list *diags)
+/* Reads one provider's account from sec (the channel or a provider). */
+static int read_account(struct twilio_provider *p, const char *channel,
+			cfg_t *sec, int line, const char *file,
+			struct diag_list *diags)
 {
 	const char *base = cfg_getstr(sec, "base_url");
 	const char *sid = cfg_getstr(sec, "account_sid");
@@ -86,40 +97,91 @@ int twilio_conf_read(struct twilio_conf *c, const char *channel, cfg_t *sec,
 
 	if (base == NULL || (strncmp(base, "http://", 7) != 0 &&
 			     strncmp(base, "https://", 8) != 0)) {
-		diag_add(diags, file, sec->line,
-			 "channel \"%s\": base_url must start with http:// or "
-			 "https://",
-			 channel);
+		diag_add(diags, file, line,
+			 "channel \"%s\": provider %s: base_url must start "
+			 "with http:// or https://",
+			 channel, p->name);
 		r = -EINVAL;
 	} else {
 		size_t len = strlen(base);
 
 		while (len > 0 && base[len - 1] == '/')
 			len--;
-		if ((c->base_url = strndup(base, len)) == NULL)
+		if ((p->base_url = strndup(base, len)) == NULL)
 			return -ENOMEM;
 	}
 	if (sid == NULL || sid[0] == '\0' || strpbrk(sid, "/?#&%: ") != NULL) {
-		diag_add(diags, file, sec->line,
-			 "channel \"%s\": account_sid is missing or has "
-			 "characters a URL path cannot carry",
-			 channel);
+		diag_add(diags, file, line,
+			 "channel \"%s\": provider %s: account_sid is missing "
+			 "or has characters a URL path cannot carry",
+			 channel, p->name);
 		r = -EINVAL;
-	} else if ((c->account_sid = strdup(sid)) == NULL) {
+	} else if ((p->account_sid = strdup(sid)) == NULL) {
 		return -ENOMEM;
 	}
 	if (tf == NULL) {
-		diag_add(diags, file, sec->line,
-			 "channel \"%s\": auth_token_file is missing (the "
-			 "token is never written in the config itself)",
-			 channel);
+		diag_add(diags, file, line,
+			 "channel \"%s\": provider %s: auth_token_file is "
+			 "missing (the token is never written in the config "
+			 "itself)",
+			 channel, p->name);
 		r = -EINVAL;
-	} else if ((k = read_token(tf, &c->token)) < 0) {
-		diag_add(diags, file, sec->line,
+	} else if ((k = read_token(tf, &p->token)) < 0) {
+		diag_add(diags, file, line,
 			 "channel \"%s\": auth_token_file %s: %s", channel, tf,
 			 k == -EINVAL ? "empty or not one token"
 				      : strerror(-k));
 		r = k == -ENOMEM ? -ENOMEM : -EINVAL;
+	}
+	return r;
+}
+
+int twilio_conf_read(struct twilio_conf *c, const char *channel, cfg_t *sec,
+		     const char *file, struct diag_list *diags)
+{
+	size_t n = 1 + cfg_size(sec, "provider");
+	int r = 0, k;
+
+	c->prov = calloc(n, sizeof(*c->prov));
+	if (c->prov == NULL)
+		return -ENOMEM;
+	c->n_prov = n;
+	if (n > 64) {
+		diag_add(diags, file, sec->line,
+			 "channel \"%s\": at most 63 provider sections",
+			 channel);
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		cfg_t *ps = i ? cfg_getnsec(sec, "provider", i - 1) : sec;
+
+		c->prov[i].name = strdup(i ? cfg_title(ps) : "primary");
+		if (c->prov[i].name == NULL)
+			return -ENOMEM;
+		k = read_account(&c->prov[i], channel, ps, ps->line, file,
+				 diags);
+		if (k == -ENOMEM)
+			return k;
+		if (k < 0)
+			r = k;
+	}
+	/* The first provider's account, under the names drivers know. */
+	if (c->prov[0].base_url &&
+	    (c->base_url = strdup(c->prov[0].base_url)) == NULL)
+		return -ENOMEM;
+	if (c->prov[0].account_sid &&
+	    (c->account_sid = strdup(c->prov[0].account_sid)) == NULL)
+		return -ENOMEM;
+	if (c->prov[0].token && (c->token = strdup(c->prov[0].token)) == NULL)
+		return -ENOMEM;
+	c->breaker_failures = (int)cfg_getint(sec, "breaker_failures");
+	c->breaker_open = (int)cfg_getint(sec, "breaker_open");
+	if (c->breaker_failures < 1 || c->breaker_open < 1) {
+		diag_add(diags, file, sec->line,
+			 "channel \"%s\": breaker_failures and breaker_open "
+			 "must be positive",
+			 channel);
+		r = -EINVAL;
 	}
 	k = split_pool(cfg_getstr(sec, "from"), c);
 	if (k == -ENOMEM)
@@ -148,6 +210,17 @@ void twilio_conf_fini(struct twilio_conf *c)
 		explicit_bzero(c->token, strlen(c->token));
 		free(c->token);
 	}
+	for (size_t i = 0; i < c->n_prov; i++) {
+		if (c->prov[i].token != NULL) {
+			explicit_bzero(c->prov[i].token,
+				       strlen(c->prov[i].token));
+			free(c->prov[i].token);
+		}
+		free(c->prov[i].name);
+		free(c->prov[i].base_url);
+		free(c->prov[i].account_sid);
+	}
+	free(c->prov);
 	free(c->base_url);
 	free(c->account_sid);
 	for (size_t i = 0; i < c->n_from && c->from; i++)
@@ -228,6 +301,17 @@ enum channel_status twilio_rest_status(int http_status, bool transport_error)
 	return CHANNEL_PERMFAIL;
 }
 
+bool twilio_conf_verify(const struct twilio_conf *c,
+			const struct channel_callback *cb)
+{
+	for (size_t i = 0; i < c->n_prov; i++)
+		if (c->prov[i].token &&
+		    twilio_verify(c->prov[i].token, cb->url, cb->names,
+				  cb->values, cb->n_params, cb->signature))
+			return true;
+	return false;
+}
+
 const char *twilio_param(const struct channel_callback *cb, const char *name)
 {
 	for (size_t i = 0; i < cb->n_params; i++)
@@ -258,6 +342,9 @@ static void send_free(struct twilio_send *s)
 	free(s->org_id);
 	free(s->contact_id);
 	free(s->extra);
+	free(s->resource);
+	free(s->ctype);
+	free(s->body);
 	free(s);
 }
 
@@ -477,11 +564,140 @@ void twilio_finish(struct twilio_table *t, struct twilio_send *s,
 		.code = code,
 		.retry_after = retry_after,
 	};
-	snprintf(s->detail, sizeof(s->detail), "%s", detail ? detail : "");
+	/* A handover shows in the outcome, and so in the timeline. */
+	snprintf(s->detail, sizeof(s->detail), "%s%s%s%s", detail ? detail : "",
+		 s->via[0] ? " (" : "", s->via, s->via[0] ? ")" : "");
 	s->qnext = NULL;
 	*t->queue_tail = s;
 	t->queue_tail = &s->qnext;
 	event_active(t->ev, 0, 0);
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void provider_failed(struct twilio_table *t, size_t i)
+{
+	struct twilio_provider *p = &t->conf->prov[i];
+
+	p->failures++;
+	/* A failed probe, or too many in a row: open (again). */
+	if (p->probing || p->failures >= t->conf->breaker_failures) {
+		p->open_until =
+			mono_ms() + (int64_t)t->conf->breaker_open * 1000;
+		p->probing = false;
+	}
+}
+
+static void provider_ok(struct twilio_table *t, size_t i)
+{
+	struct twilio_provider *p = &t->conf->prov[i];
+
+	p->failures = 0;
+	p->open_until = 0;
+	p->probing = false;
+}
+
+/*
+ * The first provider s has not tried whose breaker is closed, or half
+ * open without a probe out (this send becomes the probe); or -1.
+ */
+static int provider_pick(struct twilio_table *t, struct twilio_send *s)
+{
+	int64_t now = mono_ms();
+
+	for (size_t i = 0; i < t->conf->n_prov; i++) {
+		struct twilio_provider *p = &t->conf->prov[i];
+
+		if (s->tried & (UINT64_C(1) << i))
+			continue;
+		if (p->open_until == 0)
+			return (int)i;
+		if (now >= p->open_until && !p->probing) {
+			p->probing = true;
+			return (int)i;
+		}
+	}
+	return -1;
+}
+
+static int submit_to(struct twilio_table *t, struct twilio_send *s, size_t i)
+{
+	struct twilio_provider *p = &t->conf->prov[i];
+	const char *headers[] = {s->ctype, NULL};
+	struct http_request_spec spec = {.method = "POST"};
+	char *url = NULL;
+	int r;
+
+	if (asprintf(&url, "%s/2010-04-01/Accounts/%s/%s", p->base_url,
+		     p->account_sid, s->resource) < 0)
+		return -ENOMEM;
+	s->prov = i;
+	s->tried |= UINT64_C(1) << i;
+	spec.url = url;
+	spec.headers = headers;
+	spec.body = s->body;
+	spec.body_len = s->body_len;
+	spec.timeout_ms = t->conf->timeout * 1000;
+	spec.username = p->account_sid;
+	spec.password = p->token;
+	r = http_client_submit(t->http, &spec, twilio_created, s, &s->req);
+	free(url);
+	if (r == 0 && s->rprev == NULL && t->rest != s) {
+		/* Back on the REST list for stop() and cancel(). */
+		s->rnext = t->rest;
+		if (t->rest)
+			t->rest->rprev = s;
+		t->rest = s;
+	}
+	return r;
+}
+
+/* After a failure of s's provider: the next one, if any. 0 when sent. */
+static int resubmit(struct twilio_table *t, struct twilio_send *s,
+		    const char *why)
+{
+	size_t from = s->prov;
+	int i = provider_pick(t, s);
+
+	if (i < 0)
+		return -EAGAIN;
+	snprintf(s->via, sizeof(s->via), "via %s after %s: %.40s",
+		 t->conf->prov[i].name, t->conf->prov[from].name, why);
+	return submit_to(t, s, (size_t)i);
+}
+
+int twilio_submit(struct twilio_table *t, struct twilio_send *s,
+		  const char *resource, const char *ctype, const char *body,
+		  size_t len)
+{
+	int i;
+
+	s->resource = strdup(resource);
+	s->ctype = strdup(ctype);
+	s->body = malloc(len ? len : 1);
+	if (s->resource == NULL || s->ctype == NULL || s->body == NULL)
+		return -ENOMEM;
+	memcpy(s->body, body, len);
+	s->body_len = len;
+	i = provider_pick(t, s);
+	if (i < 0) {
+		/* Every breaker open: fail now, the engine retries later. */
+		twilio_rest_ended(t, s);
+		twilio_finish(t, s, CHANNEL_TEMPFAIL, 0,
+			      "every provider is failing (circuit open)",
+			      t->conf->breaker_open);
+		return 0;
+	}
+	if (i > 0)
+		snprintf(s->via, sizeof(s->via), "via %s: %s is failing",
+			 t->conf->prov[i].name, t->conf->prov[0].name);
+	return submit_to(t, s, (size_t)i);
 }
 
 /*
@@ -499,6 +715,8 @@ void twilio_created(void *arg, const struct http_response *res)
 
 	twilio_rest_ended(t, s);
 	if (res->error == HTTP_ERR_CANCELLED) {
+		/* A cancelled probe proved nothing: let another probe. */
+		t->conf->prov[s->prov].probing = false;
 		twilio_finish(t, s, CHANNEL_CANCELLED, 0, "cancelled", -1);
 		return;
 	}
@@ -516,11 +734,18 @@ void twilio_created(void *arg, const struct http_response *res)
 					      : res->reason);
 		if (res->status == 201 && sid == NULL)
 			transport = true; /* malformed: try again later */
+		json_decref(j);
+		if (twilio_rest_status(res->status, transport) ==
+		    CHANNEL_TEMPFAIL) {
+			provider_failed(t, s->prov);
+			if (resubmit(t, s, detail) == 0)
+				return;
+		}
 		twilio_finish(t, s, twilio_rest_status(res->status, transport),
 			      res->status, detail, res->retry_after);
-		json_decref(j);
 		return;
 	}
+	provider_ok(t, s->prov);
 	s->sid = strdup(sid);
 	json_decref(j);
 	if (s->sid == NULL) {

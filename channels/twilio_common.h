@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <confuse.h>
 
@@ -21,11 +22,39 @@
 /* Sends kept after they finished, for late callbacks. */
 #define TWILIO_KEEP_FINISHED 8192
 
+/*
+ * One gateway account. A channel has its own (base_url, account_sid,
+ * auth_token_file) first, then its `provider "NAME" {...}` sections in
+ * order; each has a circuit breaker: breaker_failures failures in a row
+ * open it for breaker_open seconds, then one send probes it.
+ */
+struct twilio_provider {
+	char *name;	    /* owned; "primary" or the section's title */
+	char *base_url;	    /* owned; no trailing '/' */
+	char *account_sid;  /* owned */
+	char *token;	    /* owned; secret, wiped when freed */
+	int failures;	    /* in a row */
+	int64_t open_until; /* monotonic ms; 0: closed */
+	bool probing;	    /* half open: its one probe is out */
+};
+
+/* The provider sections every Twilio-shaped driver accepts. */
+extern cfg_opt_t twilio_provider_options[];
+#define TWILIO_CFG_PROVIDERS                                                   \
+	CFG_SEC("provider", twilio_provider_options,                           \
+		CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),                \
+		CFG_INT("breaker_failures", 5, CFGF_NONE),                     \
+		CFG_INT("breaker_open", 30, CFGF_NONE)
+
 struct twilio_conf {
-	char *base_url;	   /* owned; no trailing '/' */
-	char *account_sid; /* owned */
-	char *token;	   /* owned; secret, wiped when freed */
-	char **from;	   /* owned; the sender pool */
+	char *base_url;	   /* owned; the first provider's, no trailing '/' */
+	char *account_sid; /* owned; the first provider's */
+	char *token;	   /* owned; the first provider's; wiped when freed */
+	struct twilio_provider *prov; /* owned; every provider, in order */
+	size_t n_prov;
+	int breaker_failures;
+	int breaker_open; /* seconds */
+	char **from;	  /* owned; the sender pool */
 	size_t n_from;
 	size_t next_from; /* round robin */
 	long timeout;	  /* REST request timeout, seconds */
@@ -54,6 +83,10 @@ int twilio_xml_add(struct buf *b, const char *s);
  */
 enum channel_status twilio_rest_status(int http_status, bool transport_error);
 
+/* True when cb is signed with any of c's providers' tokens. */
+bool twilio_conf_verify(const struct twilio_conf *c,
+			const struct channel_callback *cb);
+
 /*
  * The value of parameter name in a callback, or NULL.
  */
@@ -79,6 +112,14 @@ struct twilio_send {
 	void *owner;		   /* the table */
 	struct http_request *req;  /* the REST request while it runs */
 	struct twilio_send *rprev, *rnext; /* in the REST list, while it runs */
+	/* For a resubmission to the next provider: */
+	char *resource; /* owned; "Calls.json", ... */
+	char *ctype;	/* owned; the Content-Type header line */
+	char *body;	/* owned; the request body */
+	size_t body_len;
+	size_t prov;	/* the provider it went to */
+	uint64_t tried; /* providers tried, a bit each */
+	char via[96];	/* what the timeline learns of a handover */
 };
 
 struct twilio_table {
@@ -92,6 +133,8 @@ struct twilio_table {
 	struct event_base *base;
 	struct twilio_send *rest; /* sends whose REST request runs */
 	int status_timeout;	  /* seconds to wait for the final status */
+	struct twilio_conf *conf; /* not owned; for submissions */
+	struct http_client *http; /* not owned */
 };
 
 /* Returns 0 or -ENOMEM. */
@@ -127,6 +170,17 @@ struct twilio_send *twilio_table_find(struct twilio_table *t, const char *sid);
 void twilio_finish(struct twilio_table *t, struct twilio_send *s,
 		   enum channel_status status, int code, const char *detail,
 		   int retry_after);
+
+/*
+ * Sends s's REST request (POST {base}/2010-04-01/Accounts/{sid}/resource
+ * with the body and Content-Type line) to the first provider whose
+ * breaker lets it, and on a failure of that provider to the next. Takes
+ * body (copies it). Returns 0 (the send then finishes later), or -errno
+ * when refused at once (then the caller drops s).
+ */
+int twilio_submit(struct twilio_table *t, struct twilio_send *s,
+		  const char *resource, const char *ctype, const char *body,
+		  size_t len);
 
 /*
  * Completion of the REST request that creates a call or message (arg is

@@ -34,6 +34,7 @@ static const cfg_opt_t sms_options[] = {
 	CFG_STR("base_url", NULL, CFGF_NODEFAULT),
 	CFG_STR("account_sid", NULL, CFGF_NODEFAULT),
 	CFG_STR("auth_token_file", NULL, CFGF_NODEFAULT),
+	TWILIO_CFG_PROVIDERS,
 	CFG_STR("from", NULL, CFGF_NODEFAULT),
 	CFG_INT("timeout", 0, CFGF_NODEFAULT),
 	CFG_INT("status_timeout", STATUS_TIMEOUT_DEFAULT, CFGF_NONE),
@@ -144,7 +145,9 @@ static int sms_start(struct channel *ch, struct event_base *base)
 	if (twilio_table_init(&s->table, base) < 0)
 		return -ENOMEM;
 	s->table.status_timeout = (int)s->status_timeout;
+	s->table.conf = &s->conf;
 	s->http = http_client_get(base, 64);
+	s->table.http = s->http;
 	return s->http ? 0 : -ENOMEM;
 }
 
@@ -152,10 +155,9 @@ static int sms_send(struct channel *ch, const struct channel_message *msg,
 		    channel_done_fn done, void *arg)
 {
 	struct sms *s = ch->priv;
-	struct http_request_spec spec = {.method = "POST"};
 	const char *headers[] = {
 		"Content-Type: application/x-www-form-urlencoded", NULL};
-	struct buf url = {0}, body = {0}, status = {0};
+	struct buf body = {0}, status = {0};
 	struct twilio_send *ts;
 	int r = -ENOMEM;
 
@@ -164,9 +166,7 @@ static int sms_send(struct channel *ch, const struct channel_message *msg,
 	if (msg->address == NULL || msg->address[0] != '+')
 		return -EINVAL;
 	s->scratch.len = 0;
-	if (buf_printf(&url, "%s/2010-04-01/Accounts/%s/Messages.json",
-		       s->conf.base_url, s->conf.account_sid) < 0 ||
-	    buf_printf(&status, "%s/status", s->hooks_url) < 0 ||
+	if (buf_printf(&status, "%s/status", s->hooks_url) < 0 ||
 	    twilio_sms_body(&body, msg) < 0)
 		goto out;
 	if (twilio_form_add(&s->scratch, "To", msg->address) < 0 ||
@@ -178,18 +178,11 @@ static int sms_send(struct channel *ch, const struct channel_message *msg,
 	ts = twilio_send_new(&s->table, msg, done, arg);
 	if (ts == NULL)
 		goto out;
-	spec.url = url.data;
-	spec.headers = headers;
-	spec.body = s->scratch.data;
-	spec.body_len = s->scratch.len;
-	spec.timeout_ms = s->conf.timeout * 1000;
-	spec.username = s->conf.account_sid;
-	spec.password = s->conf.token;
-	r = http_client_submit(s->http, &spec, twilio_created, ts, &ts->req);
+	r = twilio_submit(&s->table, ts, "Messages.json", headers[0],
+			  s->scratch.data, s->scratch.len);
 	if (r < 0)
 		twilio_send_drop(&s->table, ts); /* done is never called */
 out:
-	buf_free(&url);
 	buf_free(&body);
 	buf_free(&status);
 	return r;
@@ -235,8 +228,7 @@ static int sms_callback(struct channel *ch, const struct channel_callback *cb,
 		return -ENOENT;
 	if (strcmp(cb->what, "status") != 0 && strcmp(cb->what, "inbound") != 0)
 		return -ENOENT;
-	if (!twilio_verify(s->conf.token, cb->url, cb->names, cb->values,
-			   cb->n_params, cb->signature))
+	if (!twilio_conf_verify(&s->conf, cb))
 		return -EPERM;
 	if (strcmp(cb->what, "inbound") == 0) {
 		ret->kind = CHANNEL_REPORT_INBOUND;

@@ -42,6 +42,7 @@ static const cfg_opt_t voice_options[] = {
 	CFG_STR("base_url", NULL, CFGF_NODEFAULT),
 	CFG_STR("account_sid", NULL, CFGF_NODEFAULT),
 	CFG_STR("auth_token_file", NULL, CFGF_NODEFAULT),
+	TWILIO_CFG_PROVIDERS,
 	/* one number, or a pool "+81..., +81...": smtp has "from" as a string */
 	CFG_STR("from", NULL, CFGF_NODEFAULT),
 	CFG_INT("timeout", 0, CFGF_NODEFAULT),
@@ -223,7 +224,9 @@ static int voice_start(struct channel *ch, struct event_base *base)
 	if (twilio_table_init(&v->table, base) < 0)
 		return -ENOMEM;
 	v->table.status_timeout = (int)v->status_timeout;
+	v->table.conf = &v->conf;
 	v->http = http_client_get(base, 64);
+	v->table.http = v->http;
 	return v->http ? 0 : -ENOMEM;
 }
 
@@ -231,10 +234,9 @@ static int voice_send(struct channel *ch, const struct channel_message *msg,
 		      channel_done_fn done, void *arg)
 {
 	struct voice *v = ch->priv;
-	struct http_request_spec spec = {.method = "POST"};
 	const char *headers[] = {
 		"Content-Type: application/x-www-form-urlencoded", NULL};
-	struct buf url = {0}, twiml = {0}, gather = {0}, status = {0};
+	struct buf twiml = {0}, gather = {0}, status = {0};
 	struct twilio_send *s = NULL;
 	char ring[16];
 	int r = -ENOMEM;
@@ -244,9 +246,7 @@ static int voice_send(struct channel *ch, const struct channel_message *msg,
 	if (msg->address == NULL || msg->address[0] != '+')
 		return -EINVAL;
 	v->scratch.len = 0;
-	if (buf_printf(&url, "%s/2010-04-01/Accounts/%s/Calls.json",
-		       v->conf.base_url, v->conf.account_sid) < 0 ||
-	    buf_printf(&gather, "%s/gather", v->hooks_url) < 0 ||
+	if (buf_printf(&gather, "%s/gather", v->hooks_url) < 0 ||
 	    buf_printf(&status, "%s/status", v->hooks_url) < 0 ||
 	    twilio_voice_twiml(&twiml, msg, gather.data) < 0)
 		goto out;
@@ -278,20 +278,13 @@ static int voice_send(struct channel *ch, const struct channel_message *msg,
 		goto out;
 	/* Kept for "press 9": the same words again. */
 	s->extra = buf_steal(&twiml);
-	spec.url = url.data;
-	spec.headers = headers;
-	spec.body = v->scratch.data;
-	spec.body_len = v->scratch.len;
-	spec.timeout_ms = v->conf.timeout * 1000;
-	spec.username = v->conf.account_sid;
-	spec.password = v->conf.token;
-	r = http_client_submit(v->http, &spec, twilio_created, s, &s->req);
+	r = twilio_submit(&v->table, s, "Calls.json", headers[0],
+			  v->scratch.data, v->scratch.len);
 	if (r < 0) {
 		/* Refused at once: done must not be called. */
 		twilio_send_drop(&v->table, s);
 	}
 out:
-	buf_free(&url);
 	buf_free(&twiml);
 	buf_free(&gather);
 	buf_free(&status);
@@ -362,8 +355,7 @@ static int voice_callback(struct channel *ch, const struct channel_callback *cb,
 		return -ENOENT;
 	if (strcmp(cb->what, "status") != 0 && strcmp(cb->what, "gather") != 0)
 		return -ENOENT;
-	if (!twilio_verify(v->conf.token, cb->url, cb->names, cb->values,
-			   cb->n_params, cb->signature))
+	if (!twilio_conf_verify(&v->conf, cb))
 		return -EPERM;
 	sid = twilio_param(cb, "CallSid");
 	if (sid == NULL)
