@@ -207,16 +207,14 @@ static int fax_callback(struct channel *ch, const struct channel_callback *cb,
 	ret->gateway_id = sid;
 	ret->key = t && !t->finished ? t->key : NULL;
 	ret->status = status;
-	if (t == NULL)
-		return 0;
 	snprintf(detail, sizeof(detail), "fax %s, %s pages sent", status,
 		 pages ? pages : "?");
 	if (strcmp(status, "delivered") == 0)
-		twilio_finish(&f->table, t, CHANNEL_OK, 200, detail, -1);
+		twilio_finish_sid(&f->table, sid, CHANNEL_OK, 200, detail);
 	else if (strcmp(status, "failed") == 0 ||
 		 strcmp(status, "no-answer") == 0 ||
 		 strcmp(status, "busy") == 0)
-		twilio_finish(&f->table, t, CHANNEL_TEMPFAIL, 0, detail, -1);
+		twilio_finish_sid(&f->table, sid, CHANNEL_TEMPFAIL, 0, detail);
 	return 0;
 }
 

@@ -573,6 +573,28 @@ void twilio_finish(struct twilio_table *t, struct twilio_send *s,
 	event_active(t->ev, 0, 0);
 }
 
+void twilio_finish_sid(struct twilio_table *t, const char *sid,
+		       enum channel_status status, int code, const char *detail)
+{
+	struct twilio_send *s = twilio_table_find(t, sid);
+	size_t n = sizeof(t->early) / sizeof(t->early[0]), i;
+
+	if (s != NULL) {
+		twilio_finish(t, s, status, code, detail, -1);
+		return;
+	}
+	if (strlen(sid) >= sizeof(t->early[0].sid))
+		return;
+	for (i = 0; i < n; i++)
+		if (strcmp(t->early[i].sid, sid) == 0)
+			return; /* the first final status stands */
+	i = t->next_early++ % n;
+	snprintf(t->early[i].sid, sizeof(t->early[i].sid), "%s", sid);
+	t->early[i].status = status;
+	t->early[i].code = code;
+	snprintf(t->early[i].detail, sizeof(t->early[i].detail), "%s", detail);
+}
+
 static int64_t mono_ms(void)
 {
 	struct timespec ts;
@@ -753,6 +775,13 @@ void twilio_created(void *arg, const struct http_response *res)
 		return;
 	}
 	twilio_table_index(t, s);
+	for (size_t i = 0; i < sizeof(t->early) / sizeof(t->early[0]); i++)
+		if (strcmp(t->early[i].sid, s->sid) == 0) {
+			t->early[i].sid[0] = '\0';
+			twilio_finish(t, s, t->early[i].status,
+				      t->early[i].code, t->early[i].detail, -1);
+			return;
+		}
 	if (twilio_send_arm(t, s, t->status_timeout) < 0)
 		twilio_finish(t, s, CHANNEL_TEMPFAIL, 201, "out of memory", -1);
 }

@@ -133,6 +133,15 @@ struct twilio_table {
 	struct event_base *base;
 	struct twilio_send *rest; /* sends whose REST request runs */
 	int status_timeout;	  /* seconds to wait for the final status */
+	/* Final statuses that came before their send's 201 was read (the
+	   gateway may call back faster than we read its answer). */
+	struct {
+		char sid[65];
+		enum channel_status status;
+		int code;
+		char detail[64];
+	} early[64];
+	size_t next_early;
 	struct twilio_conf *conf; /* not owned; for submissions */
 	struct http_client *http; /* not owned */
 };
@@ -170,6 +179,14 @@ struct twilio_send *twilio_table_find(struct twilio_table *t, const char *sid);
 void twilio_finish(struct twilio_table *t, struct twilio_send *s,
 		   enum channel_status status, int code, const char *detail,
 		   int retry_after);
+
+/*
+ * twilio_finish() for the send with this sid; for a sid not yet known,
+ * the outcome is kept and applied once the REST answer names it.
+ */
+void twilio_finish_sid(struct twilio_table *t, const char *sid,
+		       enum channel_status status, int code,
+		       const char *detail);
 
 /*
  * Sends s's REST request (POST {base}/2010-04-01/Accounts/{sid}/resource

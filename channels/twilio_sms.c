@@ -245,10 +245,8 @@ static int sms_callback(struct channel *ch, const struct channel_callback *cb,
 	ret->gateway_id = sid;
 	ret->key = t && !t->finished ? t->key : NULL;
 	ret->status = status;
-	if (t == NULL)
-		return 0;
 	if (strcmp(status, "delivered") == 0) {
-		twilio_finish(&s->table, t, CHANNEL_OK, 200, "delivered", -1);
+		twilio_finish_sid(&s->table, sid, CHANNEL_OK, 200, "delivered");
 	} else if (strcmp(status, "undelivered") == 0 ||
 		   strcmp(status, "failed") == 0) {
 		const char *code = twilio_param(cb, "ErrorCode");
@@ -256,7 +254,7 @@ static int sms_callback(struct channel *ch, const struct channel_callback *cb,
 
 		snprintf(detail, sizeof(detail), "sms %s%s%s", status,
 			 code ? " " : "", code ? code : "");
-		twilio_finish(&s->table, t, CHANNEL_TEMPFAIL, 0, detail, -1);
+		twilio_finish_sid(&s->table, sid, CHANNEL_TEMPFAIL, 0, detail);
 	}
 	return 0;
 }

@@ -322,7 +322,7 @@ static void voice_stop(struct channel *ch)
 }
 
 /* How a final call status ends the send. */
-static void voice_status(struct twilio_table *t, struct twilio_send *s,
+static void voice_status(struct twilio_table *t, const char *s,
 			 const char *status, const char *answered_by)
 {
 	char detail[96];
@@ -332,14 +332,14 @@ static void voice_status(struct twilio_table *t, struct twilio_send *s,
 			       strncmp(answered_by, "machine_", 8) == 0;
 
 		/* A machine never confirms: sent, and said so. */
-		twilio_finish(t, s, CHANNEL_OK, 200,
-			      machine ? "voicemail" : "completed", -1);
+		twilio_finish_sid(t, s, CHANNEL_OK, 200,
+				  machine ? "voicemail" : "completed");
 	} else if (strcmp(status, "no-answer") == 0 ||
 		   strcmp(status, "busy") == 0 ||
 		   strcmp(status, "failed") == 0 ||
 		   strcmp(status, "canceled") == 0) {
 		snprintf(detail, sizeof(detail), "call %s", status);
-		twilio_finish(t, s, CHANNEL_TEMPFAIL, 0, detail, -1);
+		twilio_finish_sid(t, s, CHANNEL_TEMPFAIL, 0, detail);
 	}
 	/* queued, initiated, ringing, in-progress: progress only. */
 }
@@ -370,8 +370,7 @@ static int voice_callback(struct channel *ch, const struct channel_callback *cb,
 		if (status == NULL)
 			return -EINVAL;
 		ret->status = status;
-		if (s != NULL)
-			voice_status(&v->table, s, status, by);
+		voice_status(&v->table, sid, status, by);
 		return 0;
 	}
 	digits = twilio_param(cb, "Digits");

@@ -402,5 +402,79 @@ class Fax(unittest.TestCase):
         self.assertEqual(rows[0][1], "fax delivered, 1 pages sent")
 
 
+FAILOVER_CONFIG = """
+channel "voice" {
+  driver = "twilio-voice"
+  base_url = "http://127.0.0.1:%(bad)d"
+  account_sid = "%(sid)s"
+  auth_token_file = "%(token_file)s"
+  provider "backup" {
+    base_url = "http://127.0.0.1:%(good)d"
+    account_sid = "%(sid2)s"
+    auth_token_file = "%(token2_file)s"
+  }
+  breaker_failures = 2
+  breaker_open = 600
+  from = "+81312345678"
+  max_concurrency = 1
+  retry { max_attempts = 2 initial_delay = 0.2s }
+}
+policy "phone" {
+  step { after = 0s roles = {"primary"} channels = {"voice"} }
+  holiday_first = "never"
+}
+select { policy = "phone" }
+"""
+
+
+class Failover(unittest.TestCase):
+    """The first provider answers 500 to everything; the second works."""
+
+    def setUp(self):
+        self.w = Workdir(self)
+        token_file = self.w.file("twilio.token", TOKEN + "\n")
+        token2_file = self.w.file("backup.token", "backup-token-0123456789\n")
+        script = self.w.file("script.json", json.dumps({PHONES["press"]: "answer-press-1 after 0.5s"}))
+        self.badlog = os.path.join(self.w.path, "bad.jsonl")
+        self.goodlog = os.path.join(self.w.path, "good.jsonl")
+        self.bad = Server("gateway_sim.py", "--port", "0", "--log", self.badlog,
+                          "--sid", SID, "--token-file", token_file, "--error-rate", "1")
+        self.addCleanup(self.bad.stop)
+        self.good = Server("gateway_sim.py", "--port", "0", "--log", self.goodlog,
+                           "--sid", "AC" + "b" * 32, "--token-file", token2_file,
+                           "--script", script)
+        self.addCleanup(self.good.stop)
+        self.w.write_config(FAILOVER_CONFIG % {
+            "bad": self.bad.port, "good": self.good.port, "sid": SID,
+            "sid2": "AC" + "b" * 32, "token_file": token_file,
+            "token2_file": token2_file})
+        self.w.run("contacts", "import", self.w.file("dir.conf", DIRECTORY), check=0)
+        self.w.start_daemon()
+
+    def lines(self, path):
+        try:
+            with open(path, encoding="utf-8") as f:
+                return [json.loads(l) for l in f if l.strip()]
+        except OSError:
+            return []
+
+    def test_failing_provider_hands_over_to_the_second(self):
+        aid = self.w.send(targets=["sector:energy"])
+        wait_for(lambda: all(d["state"] == "sent" for d in deliveries(self.w.status(aid))
+                             if d["channel"] == "voice"), 30, what="every call to end")
+        calls = [e for e in self.lines(self.goodlog) if e.get("path", "").endswith("/Calls.json")]
+        self.assertEqual(len(calls), 5, "every call went out through the backup")
+        self.assertTrue(all(c["auth_ok"] for c in calls))
+        # The breaker opened after two failures: the first provider saw two.
+        self.assertEqual(len(self.lines(self.badlog)), 2)
+        # The keypress came back signed with the backup's token: it counts.
+        wait_for(lambda: [o for o in self.w.status(aid)["organisations"]
+                          if o["id"] == "press" and o["state"] == "acknowledged"], 20,
+                 what="the keypress through the backup")
+        details = [e["detail"] or "" for e in Gateways.events(self, aid)]
+        self.assertTrue([d for d in details if "via backup after primary" in d], details)
+        self.assertTrue([d for d in details if "via backup: primary is failing" in d], details)
+
+
 if __name__ == "__main__":
     main()
