@@ -146,9 +146,9 @@ static bool help_sent_once(struct engine *e, struct rt_alert *a,
 	char actor[96];
 
 	/*
-	 * The timeline is the record: one help reply per number and alert,
-	 * remembered in the alert's organisation-independent event, kept
-	 * in memory as the alert's list of numbers helped.
+	 * One help reply per number and alert: the alert keeps the numbers
+	 * it helped (in memory; after a restart a number may get one more),
+	 * and the timeline records each help sent.
 	 */
 	snprintf(actor, sizeof(actor), "sms:%s", number);
 	for (size_t i = 0; i < a->n_helped; i++)
