@@ -12,6 +12,7 @@
 #ifndef POCALERT_CHANNEL_H
 #define POCALERT_CHANNEL_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -78,6 +79,49 @@ struct channel_outcome {
  */
 typedef void (*channel_done_fn)(void *arg, const struct channel_outcome *out);
 
+/*
+ * A gateway's callback as the HTTP layer received it on
+ * /hooks/{channel}/{what}: the URL the gateway signed (our public URL of
+ * the request, query included), the signature header and the decoded
+ * form parameters. Everything is owned by the caller, valid during the
+ * callback operation only.
+ */
+struct channel_callback {
+	const char *what;	   /* the path after /hooks/{channel}/ */
+	const char *url;	   /* the full public URL the gateway called */
+	const char *signature;	   /* X-Twilio-Signature, or NULL when absent */
+	const char *const *names;  /* form parameter names, decoded */
+	const char *const *values; /* their values, decoded */
+	size_t n_params;
+};
+
+/* What a callback means for the send it names. */
+enum channel_report_kind {
+	CHANNEL_REPORT_NOTHING = 0, /* progress, or nothing we act on */
+	CHANNEL_REPORT_CONFIRM,	    /* the contact confirmed (keypress 1) */
+	CHANNEL_REPORT_INBOUND,	    /* a message from a number (SMS reply) */
+};
+
+/*
+ * The driver's reading of a verified callback. Strings point into the
+ * callback or the driver's state, valid until the driver's next call.
+ */
+struct channel_report {
+	enum channel_report_kind kind;
+	const char *gateway_id; /* the send it is about, or NULL */
+	const char *key;	/* that send's key while it is still in flight
+				   in the driver, else NULL */
+	const char *status;	/* the gateway's word: "completed", ... */
+	/* CONFIRM: whose confirmation, from the message the send carried */
+	const char *alert_id;
+	const char *org_id;
+	const char *contact_id;
+	const char *from;	/* INBOUND: the sender's number */
+	const char *text;	/* INBOUND: what was sent */
+	const char *reply_type; /* content type of reply, NULL: text/xml */
+	char reply[4096]; /* what to answer the gateway (TwiML), may be "" */
+};
+
 struct channel;
 
 struct channel_driver {
@@ -135,6 +179,20 @@ struct channel_driver {
 
 	/* Frees ch->priv (wiping secrets). Safe when ch->priv is NULL. */
 	void (*free)(struct channel *ch);
+
+	/*
+	 * Optional (NULL for drivers without gateway callbacks). Checks
+	 * cb's signature with the driver's secret and reads it into ret.
+	 * A status that ends a send still in flight calls that send's
+	 * completion (later, on the loop, as any completion), so a send
+	 * never completes twice and never moves backwards: a callback for
+	 * a send already completed is reported, and changes nothing.
+	 * Returns 0, -EPERM for a missing or wrong signature (nothing may
+	 * be recorded then), -EINVAL for a callback that does not parse,
+	 * or -ENOENT for a "what" the driver does not serve. Never blocks.
+	 */
+	int (*callback)(struct channel *ch, const struct channel_callback *cb,
+			struct channel_report *ret);
 };
 
 /* A configured channel: the section `channel "NAME" { driver = ... }`. */
@@ -142,6 +200,10 @@ struct channel {
 	const struct channel_driver *driver;
 	char *name; /* owned; section title: "mail", "web", ... */
 	void *priv; /* the driver's state */
+	/* Set by the engine before configure: {public_url}/hooks/{name},
+	   where the driver's gateway callbacks go. Owned by the engine;
+	   may be NULL (a channel made without an engine). */
+	char *hooks_url;
 };
 
 /* The driver named name, or NULL. */
@@ -182,6 +244,16 @@ static inline size_t channel_in_flight(struct channel *ch)
 static inline void channel_stop(struct channel *ch)
 {
 	ch->driver->stop(ch);
+}
+
+/* -ENOTSUP for a driver without gateway callbacks. */
+static inline int channel_callback(struct channel *ch,
+				   const struct channel_callback *cb,
+				   struct channel_report *ret)
+{
+	if (ch->driver->callback == NULL)
+		return -ENOTSUP;
+	return ch->driver->callback(ch, cb, ret);
 }
 
 static inline void channel_free_priv(struct channel *ch)

@@ -11,9 +11,12 @@
 static const struct channel_driver *const drivers[] = {
 	/* drivers: one line each, keep sorted by name */
 	&dryrun_driver,
+	&fax_http_driver,
 	/* a test driver: its sends wait until a test completes them */
 	&scripted_driver,
 	&smtp_driver,
+	&twilio_sms_driver,
+	&twilio_voice_driver,
 	&webhook_driver,
 	NULL,
 };

@@ -10,8 +10,11 @@
 
 /* drivers: one declaration each, keep sorted by name */
 extern const struct channel_driver dryrun_driver;
+extern const struct channel_driver fax_http_driver;
 extern const struct channel_driver scripted_driver; /* tests only */
 extern const struct channel_driver smtp_driver;
+extern const struct channel_driver twilio_sms_driver;
+extern const struct channel_driver twilio_voice_driver;
 extern const struct channel_driver webhook_driver;
 
 #endif

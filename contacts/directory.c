@@ -595,6 +595,11 @@ int dir_method_set(struct dir_method *m, const char *field, const char *value,
 			return bad_value(file, line, diags, field, value,
 					 "unknown channel (expected mail, "
 					 "voice, sms, fax or web)");
+		/* A fax lies in a tray for anyone to read: GREEN at most,
+		   unless the method says otherwise (parsers set the channel
+		   first). */
+		if (m->channel == DIR_CHANNEL_FAX)
+			m->max_tlp = TLP_GREEN;
 		return 0;
 	}
 	if (is(field, "address", NULL)) {
@@ -611,7 +616,8 @@ int dir_method_set(struct dir_method *m, const char *field, const char *value,
 	}
 	if (is(field, "max_tlp", NULL)) {
 		if (*value == '\0') {
-			m->max_tlp = TLP_AMBER;
+			m->max_tlp = m->channel == DIR_CHANNEL_FAX ? TLP_GREEN
+								   : TLP_AMBER;
 			return 0;
 		}
 		if (tlp_parse(value, &m->max_tlp) < 0)

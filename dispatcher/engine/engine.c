@@ -87,7 +87,13 @@ static int engine_channels_start(struct engine *e, struct diag_list *diags)
 		c->ch.driver = channel_driver_find(c->cfg->driver);
 		c->ch.name = strdup(c->cfg->name);
 		e->n_channels++;
-		if (c->ch.name == NULL || sched_channel_init(e, c) < 0)
+		/* Where its gateway callbacks come (dispatcher/http/hooks.c). */
+		if (asprintf(&c->ch.hooks_url, "%s/hooks/%s",
+			     cfg->public_url ? cfg->public_url : "",
+			     c->cfg->name) < 0)
+			c->ch.hooks_url = NULL;
+		if (c->ch.name == NULL || c->ch.hooks_url == NULL ||
+		    sched_channel_init(e, c) < 0)
 			return -ENOMEM;
 		r = channel_configure(
 			&c->ch, c->cfg->sec,
@@ -239,6 +245,7 @@ void engine_free(struct engine *e, int grace_ms)
 			channel_free_priv(&c->ch);
 		sched_channel_fini(c);
 		free(c->ch.name);
+		free(c->ch.hooks_url);
 	}
 	writer_free(e->writer);
 	/* What the release timer would free goes below with the rest. */

@@ -152,6 +152,9 @@ void model_alert_free(struct rt_alert *a)
 	free(a->body);
 	free(a->type);
 	free(a->severity);
+	for (size_t i = 0; i < a->n_helped; i++)
+		free(a->helped[i]);
+	free(a->helped);
 	free(a);
 }
 

@@ -146,6 +146,8 @@ struct rt_alert {
 	size_t open_orgs;   /* orgs not yet closed */
 	bool finished;	    /* every org closed: completed or cancelled */
 	int next_seq;	    /* number of the next delivery id */
+	char **helped;	    /* owned; numbers sent the SMS help reply */
+	size_t n_helped;
 	struct timeline_head timeline;
 	LIST_HEAD(, rt_delivery) deliveries;
 	LIST_ENTRY(rt_alert) link; /* in engine->alerts */

@@ -44,6 +44,7 @@
 #include "dispatcher/http/api.h"
 #include "dispatcher/http/client_addr.h"
 #include "dispatcher/engine/engine.h"
+#include "dispatcher/http/hooks.h"
 #include "dispatcher/http/http_conn.h"
 #include "dispatcher/http/http_server.h"
 #include "dispatcher/http/ratelimit.h"
@@ -133,11 +134,10 @@ static const struct http_route http_routes[] = {
 	{EVHTTP_REQ_GET | EVHTTP_REQ_POST, "/ack/**", HTTP_AUTH_NONE,
 	 ack_http_handle},
 	/*
-	 * ROUTES TO ADD (lead): the gateways' signed callbacks, POST on
-	 * "/hooks/STAR/...". Their handlers check their own signatures,
-	 * with auth false here; keep secrets out of log lines (only
-	 * patterns are logged).
+	 * The gateways' callbacks: the channel's driver checks each one's
+	 * signature (hooks.c), so no token here; only patterns are logged.
 	 */
+	{EVHTTP_REQ_POST, "/hooks/*/**", HTTP_AUTH_NONE, hooks_handle},
 	{0, NULL, HTTP_AUTH_NONE, NULL},
 };
 
@@ -899,6 +899,7 @@ void http_server_free(struct http_server *h)
 		return;
 	/* First: answers waiting for the disk let go of their requests. */
 	ack_http_free(h->ack);
+	hooks_detach_all();
 	/* Frees the listener and every open connection with it. */
 	if (h->http != NULL)
 		evhttp_free(h->http);
