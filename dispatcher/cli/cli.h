@@ -26,6 +26,8 @@ int cli_serve(const char *config, int argc, char **argv);
 /* cli_audit.c: checks of the database itself, daemon or not. */
 int cli_audit(const char *config, int argc, char **argv);
 int cli_calendar(const char *config, int argc, char **argv);
+/* cli_config.c: `config check`. */
+int cli_config(const char *config, int argc, char **argv);
 
 struct config;
 /*

@@ -18,12 +18,15 @@ static const struct cli_command commands[] = {
 	{"calendar", "import and show the holiday calendar", cli_calendar},
 	{"audit", "verify an alert's timeline in the database", cli_audit},
 	{"serve", "run the engine and its HTTP listener", cli_serve},
+	{"config", "check the config and print what serve would run",
+	 cli_config},
 	{NULL, NULL, NULL},
 };
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: pocalert [--config FILE] COMMAND [ARGS]\n\n"
+	fprintf(f, "usage: pocalert [--config FILE] COMMAND [ARGS]\n"
+		   "       pocalert --version\n\n"
 		   "commands:\n");
 	for (const struct cli_command *c = commands; c->name; c++)
 		fprintf(f, "  %-10s %s\n", c->name, c->help);
@@ -41,6 +44,11 @@ int main(int argc, char **argv)
 		if (strcmp(argv[i], "--help") == 0 ||
 		    strcmp(argv[i], "-h") == 0) {
 			usage(stdout);
+			return 0;
+		} else if (strcmp(argv[i], "--version") == 0 ||
+			   strcmp(argv[i], "-V") == 0) {
+			/* POCALERT_VERSION comes from meson's project(). */
+			printf("pocalert %s\n", POCALERT_VERSION);
 			return 0;
 		} else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
 			config = argv[i + 1];
