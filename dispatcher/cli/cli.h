@@ -36,5 +36,8 @@ struct config;
  * negative errno when the database could not be read.
  */
 int cli_calendar_apply(struct config *config);
+/* The same with a store already open (a running daemon's, on reload). */
+struct store;
+int cli_calendar_apply_store(struct store *s, struct config *config);
 
 #endif

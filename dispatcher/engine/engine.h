@@ -55,6 +55,25 @@ int engine_accept(struct engine *e, const struct alert_input *in,
 int engine_cancel(struct engine *e, const char *alert_id, bool notify,
 		  const char *operator_name);
 
+/*
+ * Switches a running engine to next (reload.c): operators, policies,
+ * selection rules, calendar, mode and the directory cache take effect for
+ * decisions from now on; alerts already accepted keep their policy, sends
+ * in flight and timers are untouched. A next that changes what only a
+ * restart can (database, listeners, channels) is refused with diags and
+ * -EINVAL, the old config kept. The caller keeps both configs alive until
+ * engine_free (channels point into the one they started with).
+ */
+int engine_reload(struct engine *e, const struct config *next,
+		  struct diag_list *diags);
+
+/*
+ * Deliveries not yet settled (queued, waiting to retry, in flight) and
+ * alerts still active, for systemd's STATUS= line.
+ */
+void engine_pending(struct engine *e, size_t *ret_deliveries,
+		    size_t *ret_alerts);
+
 /* The engine's store, for status queries. */
 struct store *engine_store(struct engine *e);
 

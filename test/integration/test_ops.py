@@ -7,6 +7,7 @@ No service is ever started through systemd here: the notify protocol is
 checked with NOTIFY_SOCKET pointing at a datagram socket this test binds
 and reads, which is exactly what systemd would read.
 """
+import hashlib
 import os
 import re
 import signal
@@ -79,6 +80,175 @@ class VersionAndCheck(unittest.TestCase):
         w.write_config()
         self.assertEqual(w.run("config").returncode, 2)
         self.assertEqual(w.run("config", "check", "--bogus").returncode, 2)
+
+
+class NotifySocket:
+    """The datagram socket systemd would read: NOTIFY_SOCKET points here."""
+
+    def __init__(self, testcase, workdir):
+        self.path = os.path.join(workdir.path, "notify.sock")
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(self.path)
+        testcase.addCleanup(self.sock.close)
+        self.seen = []
+
+    def expect(self, line, timeout=30):
+        """Reads datagrams until one holds line; returns that datagram."""
+        self.sock.settimeout(timeout)
+        while True:
+            try:
+                msg = self.sock.recv(4096).decode()
+            except socket.timeout:
+                raise AssertionError("no %r within %ds; got %r" % (line, timeout, self.seen))
+            self.seen.append(msg)
+            if line in msg.split("\n"):
+                return msg
+
+
+def web_channel(retry="max_attempts = 4 initial_delay = 1s multiplier = 1 max_delay = 1s jitter = 0"):
+    return """
+channel "web" {
+  driver = "webhook"
+  secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+  timeout = 5
+  max_concurrency = 4
+  retry { %s }
+}
+""" % retry
+
+
+def web_org(org_id, url):
+    return """
+organisation "%s" {
+  name = "%s"
+  sector = "finance"
+  kind = "member"
+  contact "desk" {
+    name = "desk"
+    role = "primary"
+    method "web" { address = "%s" max_tlp = "AMBER" }
+  }
+}
+""" % (org_id, org_id, url)
+
+
+class Notify(unittest.TestCase):
+    def test_ready_status_watchdog_stopping(self):
+        w = Workdir(self)
+        w.write_config()
+        n = NotifySocket(self, w)
+        # 0.2 s: pings every 0.1 s from the loop.
+        w.start_daemon(env={"NOTIFY_SOCKET": n.path, "WATCHDOG_USEC": "200000"})
+        ready = n.expect("READY=1")
+        self.assertRegex(ready, r"STATUS=0 deliveries pending, 0 alerts active")
+        n.expect("WATCHDOG=1")
+        n.expect("WATCHDOG=1")
+        w.daemon.send_signal(signal.SIGTERM)
+        n.expect("STOPPING=1")
+        self.assertEqual(w.stop_daemon(), 0)
+
+    def test_without_notify_socket_nothing_changes(self):
+        w = Workdir(self)
+        w.write_config()
+        # Only a watchdog interval, no socket: notify stays silent.
+        w.start_daemon(env={"WATCHDOG_USEC": "200000"})
+        self.assertEqual(w.api("GET", "/healthz")[0], 200)
+        self.assertEqual(w.stop_daemon(), 0)
+        self.assertNotIn("sd_notify", w.log())
+
+
+class Reload(unittest.TestCase):
+    """SIGHUP re-reads the config; a broken one is refused, the old runs on."""
+
+    def setUp(self):
+        self.w = Workdir(self)
+        self.hooklog = os.path.join(self.w.path, "hooks.jsonl")
+        self.http = harness.Server("http_receiver.py", "0", self.hooklog)
+        self.addCleanup(self.http.stop)
+        self.n = NotifySocket(self, self.w)
+
+    def hooks(self):
+        if not os.path.exists(self.hooklog):
+            return []
+        with open(self.hooklog, encoding="utf-8") as f:
+            return [l for l in f if l.strip()]
+
+    def start(self, extra=""):
+        self.w.write_config(web_channel() + extra)
+        d = self.w.file("dir.conf", web_org("flaky", "http://127.0.0.1:%d/flaky/x" % self.http.port))
+        self.w.run("contacts", "import", d, check=0)
+        self.w.start_daemon(env={"NOTIFY_SOCKET": self.n.path})
+        self.n.expect("READY=1")
+
+    def hup(self, text):
+        """Writes the config as text and sends SIGHUP; returns the READY
+        datagram that ends the reload."""
+        path = self.w.file("pocalert.conf.new", text)
+        os.replace(path, self.w.config)
+        self.w.daemon.send_signal(signal.SIGHUP)
+        self.n.expect("RELOADING=1")
+        return self.n.expect("READY=1")
+
+    def current_config(self):
+        with open(self.w.config, encoding="utf-8") as f:
+            return f.read()
+
+    def test_broken_config_refused_old_runs_on(self):
+        self.start()
+        good = self.current_config()
+        broken = good + '\noperator "late" {\n  token_sha256 = 42x\n}\n'
+        ready = self.hup(broken)
+        self.assertIn("STATUS=reload refused", ready)
+        self.assertRegex(self.w.log(), re.escape(self.w.config) + r":\d+: ")
+        self.assertIn("reload refused: the old config runs on", self.w.log())
+        # The old operators still work, and the daemon takes alerts.
+        self.assertEqual(self.w.api("GET", "/api/v1/alerts")[0], 200)
+        self.w.send(targets=["org:flaky"])
+        # The file is fixed: the next HUP applies it.
+        self.assertNotIn("refused", self.hup(good))
+        self.assertEqual(self.w.stop_daemon(), 0)
+
+    def test_new_operator_takes_effect_and_timers_survive(self):
+        self.start()
+        alert = self.w.send(targets=["org:flaky"])
+        # The first attempt fails (500): its retry timer is set for 1 s on.
+        wait_for(lambda: len(self.hooks()) >= 1, 30, what="the first attempt")
+        new_token = "rotated-operator-token"
+        digest = hashlib.sha256(new_token.encode()).hexdigest()
+        text = re.sub(r'operator "ops" \{[^}]*\}',
+                      'operator "ops2" { token_sha256 = "%s" }' % digest,
+                      self.current_config())
+        ready = self.hup(text)
+        self.assertNotIn("refused", ready)
+        self.assertEqual(self.w.api("GET", "/api/v1/alerts", token=new_token)[0], 200)
+        self.assertEqual(self.w.api("GET", "/api/v1/alerts")[0], 401)
+        # The retry set before the reload still goes out, and succeeds.
+        wait_for(lambda: len(self.hooks()) >= 2, 30, what="the retry after the reload")
+
+        def state():
+            st = self.w.api("GET", "/api/v1/alerts/%s" % alert, token=new_token)[1]
+            return harness.deliveries(st)[0]["state"]
+        wait_for(lambda: state() == "sent", 30, what="the delivery sent")
+        self.assertEqual(len(self.hooks()), 2)
+        self.assertEqual(self.w.stop_daemon(), 0)
+
+    def test_restart_only_change_is_refused(self):
+        self.start()
+        text = self.current_config().replace('listen     = "127.0.0.1:0"',
+                                             'listen     = "127.0.0.1:1"')
+        ready = self.hup(text)
+        self.assertIn("refused", ready)
+        self.assertIn("listen changed: takes a restart", self.w.log())
+        self.assertEqual(self.w.api("GET", "/healthz")[0], 200)
+        self.assertEqual(self.w.stop_daemon(), 0)
+
+    def test_directory_is_read_again(self):
+        self.start()
+        d = self.w.file("dir2.conf", web_org("second", "http://127.0.0.1:%d/ok/y" % self.http.port))
+        self.w.run("contacts", "import", d, check=0)
+        self.hup(self.current_config())
+        self.assertRegex(self.w.log(), r"reloaded config=.* orgs=2")
+        self.assertEqual(self.w.stop_daemon(), 0)
 
 
 if __name__ == "__main__":
