@@ -28,6 +28,9 @@ int cli_audit(const char *config, int argc, char **argv);
 int cli_calendar(const char *config, int argc, char **argv);
 /* cli_config.c: `config check`. */
 int cli_config(const char *config, int argc, char **argv);
+/* cli_backup.c: `backup` and `restore` of the store. */
+int cli_backup(const char *config, int argc, char **argv);
+int cli_restore(const char *config, int argc, char **argv);
 
 struct config;
 /*

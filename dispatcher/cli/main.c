@@ -20,6 +20,8 @@ static const struct cli_command commands[] = {
 	{"serve", "run the engine and its HTTP listener", cli_serve},
 	{"config", "check the config and print what serve would run",
 	 cli_config},
+	{"backup", "copy the store, also while serve runs", cli_backup},
+	{"restore", "put a backup back (serve stopped)", cli_restore},
 	{NULL, NULL, NULL},
 };
 
