@@ -9,6 +9,7 @@ and reads, which is exactly what systemd would read.
 """
 import fcntl
 import hashlib
+import json
 import os
 import re
 import signal
@@ -362,6 +363,104 @@ channel "web" { driver = "dryrun"  path = "var/web.jsonl" }
         self.assertIn("not a pocalert store", p.stderr)
         self.assertEqual(self.w.run("backup").returncode, 2)
         self.assertEqual(self.w.run("restore", "a", "b").returncode, 2)
+
+
+BUILD = os.environ.get("POCALERT_BUILD_ROOT", os.path.dirname(os.path.abspath(POCALERT)))
+UNITS = ("pocalert.service", "pocalert-backup.service", "pocalert-backup.timer")
+
+
+class Units(unittest.TestCase):
+    """The systemd units as built, checked by systemd-analyze (never started)."""
+
+    def units(self):
+        """The built units in a directory of their own, ExecStart naming
+        this build's binary (verify wants the program to exist)."""
+        w = Workdir(self)
+        bindir = re.compile(r"/\S*/bin/pocalert ")
+        out = []
+        for name in UNITS:
+            src = os.path.join(BUILD, "dist", name)
+            if not os.path.exists(src):
+                src = os.path.join(ROOT, "dist", name)
+            with open(src, encoding="utf-8") as f:
+                text = bindir.sub(os.path.abspath(POCALERT) + " ", f.read())
+            out.append(w.file(name, text))
+        return out
+
+    def test_verify_accepts_the_units(self):
+        p = subprocess.run(["systemd-analyze", "verify", "--man=no", *self.units()],
+                           capture_output=True, text=True, timeout=120)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertEqual(p.stderr.strip(), "")
+
+    def test_service_is_notify_with_watchdog_and_hardening(self):
+        with open(self.units()[0], encoding="utf-8") as f:
+            text = f.read()
+        for line in ("Type=notify", "WatchdogSec=30s", "User=pocalert",
+                     "StateDirectory=pocalert", "ProtectSystem=strict",
+                     "PrivateTmp=yes", "NoNewPrivileges=yes",
+                     "SystemCallFilter=@system-service",
+                     "ExecReload=/bin/kill -HUP $MAINPID"):
+            self.assertRegex(text, "(?m)^" + re.escape(line) + "$")
+        self.assertRegex(text, "(?m)^RestrictAddressFamilies=")
+
+    def test_security_exposure_is_ok(self):
+        p = subprocess.run(["systemd-analyze", "security", "--offline=true", self.units()[0]],
+                           capture_output=True, text=True, timeout=120)
+        m = re.search(r"Overall exposure level for pocalert.service: ([0-9.]+) (\w+)", p.stdout)
+        self.assertIsNotNone(m, p.stdout + p.stderr)
+        print("systemd-analyze security: %s %s" % (m.group(1), m.group(2)))
+        self.assertIn(m.group(2), ("OK", "SAFE", "PERFECT"))
+        self.assertLessEqual(float(m.group(1)), 2.0)
+
+
+class Install(unittest.TestCase):
+    """meson install into a DESTDIR: the layout, the modes, a kept config."""
+
+    def install(self, dest):
+        p = subprocess.run([os.environ.get("MESON", "meson"), "install", "-C", BUILD,
+                            "--no-rebuild", "--quiet", "--destdir", dest],
+                           capture_output=True, text=True, timeout=300)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+
+    def prefix(self):
+        with open(os.path.join(BUILD, "meson-info", "intro-buildoptions.json"), encoding="utf-8") as f:
+            opts = {o["name"]: o["value"] for o in json.load(f)}
+        return opts
+
+    def test_layout_and_kept_config(self):
+        w = Workdir(self)
+        dest = os.path.join(w.path, "root")
+        self.install(dest)
+        o = self.prefix()
+        pre = dest + o["prefix"]
+        etc = os.path.join(dest + os.path.join(o["prefix"], o["sysconfdir"]), "pocalert")
+        conf = os.path.join(etc, "pocalert.conf")
+        self.assertTrue(os.access(os.path.join(pre, o["bindir"], "pocalert"), os.X_OK))
+        self.assertEqual(os.stat(conf).st_mode & 0o777, 0o640)
+        share = os.path.join(pre, o["datadir"], "pocalert", "policies")
+        for f in ("standard.conf", "holidays-jp.conf", "syukujitsu.csv"):
+            self.assertTrue(os.path.isfile(os.path.join(share, f)), f)
+        unitdir = o["systemdsystemunitdir"] or os.path.join(o["prefix"], "lib/systemd/system")
+        for u in UNITS:
+            self.assertTrue(os.path.isfile(dest + os.path.join(unitdir, u)), u)
+        state = dest + os.path.join(o["prefix"], o["localstatedir"], "lib", "pocalert")
+        self.assertEqual(os.stat(state).st_mode & 0o777, 0o750)
+        # The installed config names the installed paths; checked where it
+        # landed (the DESTDIR in front), it passes.
+        with open(conf, encoding="utf-8") as f:
+            text = f.read()
+        self.assertIn('"%s/pocalert.db"' % os.path.join(o["prefix"], o["localstatedir"], "lib", "pocalert"), text)
+        moved = w.file("moved.conf", text.replace('"' + o["prefix"], '"' + dest + o["prefix"]))
+        p = subprocess.run([POCALERT, "--config", moved, "config", "check", "--quiet"],
+                           capture_output=True, text=True, timeout=30)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        # An administrator's edit survives the next install.
+        with open(conf, "a", encoding="utf-8") as f:
+            f.write("# edited by the administrator\n")
+        self.install(dest)
+        with open(conf, encoding="utf-8") as f:
+            self.assertIn("# edited by the administrator", f.read())
 
 
 if __name__ == "__main__":
