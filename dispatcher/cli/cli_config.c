@@ -5,6 +5,10 @@
  * without opening the database, binding a socket or starting a driver.
  * An administrator runs it before `systemctl reload`; the package's test
  * runs it on the shipped example. Errors are FILE:LINE and exit 2.
+ *
+ * `pocalert config defaults` prints every option's default straight from
+ * the option tables libconfuse parses with, so that a test can hold the
+ * man page pocalert.conf(5) to them (one source of truth: the code).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -24,7 +28,11 @@ static const char config_usage[] =
 	"Checks the config file, its policies, selection rules, holiday\n"
 	"calendar and channel settings, and prints what `pocalert serve`\n"
 	"would run with. Starts nothing. Exit 0 when valid, 2 on an error\n"
-	"(printed as FILE:LINE).\n";
+	"(printed as FILE:LINE).\n"
+	"\n"
+	"usage: pocalert config defaults\n"
+	"\n"
+	"Prints every option that has a default, as NAME = VALUE.\n";
 
 /*
  * Runs each channel's driver configure step (the one that reads and
@@ -205,8 +213,66 @@ out:
 	return status;
 }
 
+/*
+ * One line per option of opts that has a default (sections recursed into
+ * with their name as a prefix): what libconfuse fills in when the file
+ * leaves the option out.
+ */
+static void config_print_defaults(FILE *f, const cfg_opt_t *opts,
+				  const char *prefix)
+{
+	char sub[128];
+
+	for (const cfg_opt_t *o = opts; o->name; o++) {
+		if (o->type == CFGT_SEC) {
+			snprintf(sub, sizeof(sub), "%s%s.", prefix, o->name);
+			config_print_defaults(f, o->subopts, sub);
+			continue;
+		}
+		if (o->type == CFGT_FUNC || (o->flags & CFGF_NODEFAULT))
+			continue;
+		fprintf(f, "%s%s = ", prefix, o->name);
+		if (o->flags & CFGF_LIST)
+			fprintf(f, "%s", o->def.parsed ? o->def.parsed : "{}");
+		else if (o->type == CFGT_INT)
+			fprintf(f, "%ld", o->def.number);
+		else if (o->type == CFGT_FLOAT)
+			fprintf(f, "%g", o->def.fpnumber);
+		else if (o->type == CFGT_BOOL)
+			fputs(o->def.boolean ? "true" : "false", f);
+		else
+			fprintf(f, "\"%s\"",
+				o->def.string ? o->def.string : "");
+		fputc('\n', f);
+	}
+}
+
+/*
+ * The file /dev/null is a config that sets nothing; its parse holds the
+ * whole option table, sections (channel with every driver's options
+ * merged, policy, select) included.
+ */
+static int config_defaults(int argc)
+{
+	struct config *c = NULL;
+	int status;
+
+	if (argc > 1) {
+		fputs(config_usage, stderr);
+		return CLI_EXIT_USAGE;
+	}
+	status = cli_load_config("/dev/null", &c);
+	if (status != CLI_EXIT_OK)
+		return status;
+	config_print_defaults(stdout, c->cfg->opts, "");
+	config_free(c);
+	return CLI_EXIT_OK;
+}
+
 int cli_config(const char *config_path, int argc, char **argv)
 {
+	if (argc >= 2 && strcmp(argv[1], "defaults") == 0)
+		return config_defaults(argc - 1);
 	if (argc >= 2 && strcmp(argv[1], "check") == 0)
 		return config_check(config_path, argc - 1, argv + 1);
 	if (argc >= 2 &&

@@ -463,5 +463,58 @@ class Install(unittest.TestCase):
             self.assertIn("# edited by the administrator", f.read())
 
 
+DOC = os.path.join(ROOT, "doc")
+
+
+class ManPages(unittest.TestCase):
+    """The man pages render, name every command, and state the defaults
+    the program has."""
+
+    def page(self, name):
+        with open(os.path.join(DOC, name + ".scd"), encoding="utf-8") as f:
+            return f.read()
+
+    def test_pages_render_with_man(self):
+        built = os.path.join(BUILD, "doc")
+        for name in ("pocalert.8", "pocalert.conf.5", "pocalert-directory.5"):
+            path = os.path.join(built, name)
+            self.assertTrue(os.path.exists(path), "%s not built (is scdoc installed?)" % path)
+            p = subprocess.run(["man", "-l", path], capture_output=True, text=True,
+                               env=dict(os.environ, MANPAGER="cat", MANWIDTH="80"), timeout=60)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertIn("NAME", p.stdout)
+            self.assertEqual(p.stderr.strip(), "", name)
+
+    maxDiff = None
+
+    def test_conf_page_states_the_codes_defaults(self):
+        p = subprocess.run([POCALERT, "config", "defaults"], capture_output=True,
+                           text=True, timeout=30)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        code = dict(l.split(" = ", 1) for l in p.stdout.splitlines())
+        self.assertIn("listen", code)
+        # In the page: "*NAME* ..." then an indented paragraph holding
+        # "Default: VALUE." (one option per term line, dotted for sections).
+        page = {}
+        for m in re.finditer(r"(?m)^\*([a-z_.]+)\*[^\n]*\n((?:\t[^\n]*\n)+)", self.page("pocalert.conf.5")):
+            d = re.search(r"Default: (.*?)\.?$", m.group(2).replace("\n\t", " ").strip())
+            if d:
+                page[m.group(1)] = d.group(1)
+        # policy.step.roles and .channels share one term line.
+        page.setdefault("policy.step.channels", page.get("policy.step.roles"))
+        self.assertEqual({k: page.get(k) for k in code}, code)
+        self.assertEqual(set(page) - set(code), set(), "defaults in the page the code lacks")
+
+    def test_every_command_is_in_pocalert_8(self):
+        p = subprocess.run([POCALERT, "--help"], capture_output=True, text=True, timeout=30)
+        commands = re.findall(r"(?m)^  ([a-z]+) ", p.stdout)
+        self.assertIn("backup", commands)
+        page = self.page("pocalert.8")
+        for c in commands:
+            self.assertRegex(page, r"(?m)^\*%s[* ]" % c, c)
+        for code in ("*0*", "*1*", "*2*"):
+            self.assertIn(code, page)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
