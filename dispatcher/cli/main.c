@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/log.h"
 #include "dispatcher/cli/cli.h"
 
 static const struct cli_command commands[] = {
@@ -27,7 +28,8 @@ static const struct cli_command commands[] = {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: pocalert [--config FILE] COMMAND [ARGS]\n"
+	fprintf(f, "usage: pocalert [--config FILE] [--log-format text|json] "
+		   "COMMAND [ARGS]\n"
 		   "       pocalert --version\n\n"
 		   "commands:\n");
 	for (const struct cli_command *c = commands; c->name; c++)
@@ -52,6 +54,19 @@ int main(int argc, char **argv)
 			/* POCALERT_VERSION comes from meson's project(). */
 			printf("pocalert %s\n", POCALERT_VERSION);
 			return 0;
+		} else if (strcmp(argv[i], "--log-format") == 0 &&
+			   i + 1 < argc) {
+			enum log_format lf;
+
+			if (log_format_parse(argv[i + 1], &lf) < 0) {
+				fprintf(stderr,
+					"pocalert: --log-format is "
+					"text or json, not '%s'\n",
+					argv[i + 1]);
+				return CLI_EXIT_USAGE;
+			}
+			log_set_format(lf);
+			i += 2;
 		} else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
 			config = argv[i + 1];
 			i += 2;

@@ -516,5 +516,82 @@ class ManPages(unittest.TestCase):
             self.assertIn(code, page)
 
 
+class Logs(unittest.TestCase):
+    """key=value event lines, and the same as JSON objects for shippers."""
+
+    def setUp(self):
+        self.w = Workdir(self)
+        self.hooklog = os.path.join(self.w.path, "hooks.jsonl")
+        self.http = harness.Server("http_receiver.py", "0", self.hooklog)
+        self.addCleanup(self.http.stop)
+
+    def run_one(self):
+        self.w.write_config(web_channel())
+        d = self.w.file("dir.conf", web_org("flaky", "http://127.0.0.1:%d/flaky/x" % self.http.port))
+        self.w.run("contacts", "import", d, check=0)
+        self.w.start_daemon()
+        alert = self.w.send(targets=["org:flaky"], body="本文 SECRET-BODY-TEXT")
+        self.w.wait_settled(alert)
+        self.assertEqual(self.w.stop_daemon(), 0)
+        return alert
+
+    def test_delivery_lines_have_fields(self):
+        alert = self.run_one()
+        log = self.w.log()
+        self.assertRegex(log, r"(?m) info delivery alert=%s org=flaky delivery=\S+ channel=web "
+                              r"outcome=retry attempt=1 next_in=\S+ detail=\S" % re.escape(alert))
+        self.assertRegex(log, r"(?m) info delivery alert=%s org=flaky delivery=\S+ channel=web "
+                              r"outcome=sent attempt=2 " % re.escape(alert))
+        self.assertNotIn("SECRET-BODY-TEXT", log)
+        self.assertNotIn("/ack/", log)
+
+    def test_json_format(self):
+        w = self.w
+        w.write_config(web_channel())
+        d = w.file("dir.conf", web_org("flaky", "http://127.0.0.1:%d/flaky/x" % self.http.port))
+        w.run("contacts", "import", d, check=0)
+        # Started here: --log-format goes before the command, and the
+        # harness starts "pocalert --config F serve".
+        w._config(0)
+        log = open(os.path.join(w.path, "daemon.log"), "wb")
+        self.addCleanup(log.close)
+        n = NotifySocket(self, w)
+        proc = subprocess.Popen([POCALERT, "--log-format", "json", "--config", w.config, "serve"],
+                                stdout=log, stderr=subprocess.STDOUT, cwd=w.path,
+                                env=dict(os.environ, NOTIFY_SOCKET=n.path))
+
+        def stop():
+            if proc.poll() is None:
+                proc.terminate()
+                proc.wait(30)
+        self.addCleanup(stop)
+        n.expect("READY=1")
+        lines = [json.loads(l) for l in w.log().splitlines()]
+        listening = [l for l in lines if l["msg"].startswith("pocalert listening on")]
+        self.assertEqual(len(listening), 1, lines)
+        port = int(re.search(r"\(port (\d+)\)", listening[0]["msg"]).group(1))
+        w.port = port
+        w._config(port)
+        alert = w.send(targets=["org:flaky"])
+        w.wait_settled(alert)
+        proc.terminate()
+        self.assertEqual(proc.wait(30), 0)
+        lines = [json.loads(l) for l in w.log().splitlines()]
+        for l in lines:
+            self.assertEqual(set(l) >= {"time", "level", "msg"}, True, l)
+        sent = [l for l in lines if l.get("outcome") == "sent"]
+        self.assertEqual(len(sent), 1, lines)
+        self.assertEqual((sent[0]["alert"], sent[0]["org"], sent[0]["channel"], sent[0]["level"]),
+                         (alert, "flaky", "web", "info"))
+        retry = [l for l in lines if l.get("outcome") == "retry"][0]
+        self.assertIn("500", retry["detail"])
+
+    def test_bad_log_format_is_usage(self):
+        p = subprocess.run([POCALERT, "--log-format", "xml", "--version"],
+                           capture_output=True, text=True, timeout=30)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("text or json", p.stderr)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
