@@ -135,6 +135,8 @@ static int serve_reload_config(struct serve_reload *rl)
 	if (r == 0) {
 		rl->configs = grown;
 		r = engine_reload(rl->engine, next, &diags);
+	} else {
+		engine_reload_refused(rl->engine);
 	}
 	for (size_t i = 0; i < diags.n; i++)
 		log_warnx("%s", diags.lines[i]);

@@ -68,6 +68,18 @@ int engine_reload(struct engine *e, const struct config *next,
 		  struct diag_list *diags);
 
 /*
+ * Counts a reload refused before the engine saw it (the file did not
+ * load). engine_reload counts its own outcomes.
+ */
+void engine_reload_refused(struct engine *e);
+
+/*
+ * Appends pocalert_build_info, pocalert_config_reloads_total and
+ * pocalert_alerts_active to out (reload.c). Returns 0 or -ENOMEM.
+ */
+int engine_reload_metrics(struct engine *e, struct buf *out);
+
+/*
  * Deliveries not yet settled (queued, waiting to retry, in flight) and
  * alerts still active, for systemd's STATUS= line.
  */

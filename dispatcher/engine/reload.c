@@ -10,16 +10,50 @@
  * runs half of one config and half of another. Alerts already accepted
  * keep the policy snapshot they were accepted with, and deliveries in
  * flight or waiting on a timer are not touched.
+ *
+ * The reload counters are the process's (one engine per daemon): an
+ * on-call engineer alerts on a refused reload, which otherwise leaves the
+ * daemon quietly running yesterday's config.
  */
 #include <errno.h>
 #include <stdbool.h>
 #include <string.h>
 
+#include "common/buf.h"
 #include "common/cfgfile.h"
 #include "common/log.h"
 #include "dispatcher/engine/dircache.h"
 #include "dispatcher/engine/engine.h"
 #include "dispatcher/engine/model.h"
+
+static unsigned long reloads_ok, reloads_refused;
+
+void engine_reload_refused(struct engine *e)
+{
+	(void)e;
+	reloads_refused++;
+}
+
+int engine_reload_metrics(struct engine *e, struct buf *out)
+{
+	size_t deliveries, alerts;
+
+	engine_pending(e, &deliveries, &alerts);
+	return buf_printf(
+		out,
+		"# HELP pocalert_build_info The running version.\n"
+		"# TYPE pocalert_build_info gauge\n"
+		"pocalert_build_info{version=\"%s\"} 1\n"
+		"# HELP pocalert_config_reloads_total Reloads (SIGHUP) by "
+		"result.\n"
+		"# TYPE pocalert_config_reloads_total counter\n"
+		"pocalert_config_reloads_total{result=\"ok\"} %lu\n"
+		"pocalert_config_reloads_total{result=\"refused\"} %lu\n"
+		"# HELP pocalert_alerts_active Alerts not yet finished.\n"
+		"# TYPE pocalert_alerts_active gauge\n"
+		"pocalert_alerts_active %zu\n",
+		POCALERT_VERSION, reloads_ok, reloads_refused, alerts);
+}
 
 static bool str_same(const char *a, const char *b)
 {
@@ -75,8 +109,10 @@ int engine_reload(struct engine *e, const struct config *next,
 {
 	const struct config *prev = e->config;
 
-	if (reload_restart_only(prev, next, diags) > 0)
+	if (reload_restart_only(prev, next, diags) > 0) {
+		reloads_refused++;
 		return -EINVAL;
+	}
 	/*
 	 * Channels keep pointing into the config they were started with
 	 * (rt_channel.cfg, the drivers' sections): the caller keeps every
@@ -89,8 +125,10 @@ int engine_reload(struct engine *e, const struct config *next,
 		e->config = prev;
 		diag_add(diags, next->database, 0,
 			 "cannot read the directory: the old config is kept");
+		reloads_refused++;
 		return -EIO;
 	}
+	reloads_ok++;
 	log_info("reloaded config=%s operators=%zu policies=%zu rules=%zu "
 		 "orgs=%zu",
 		 next->path, next->n_operators, next->policies.n,

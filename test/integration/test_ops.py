@@ -593,5 +593,33 @@ class Logs(unittest.TestCase):
         self.assertIn("text or json", p.stderr)
 
 
+class Metrics(unittest.TestCase):
+    """What an on-call engineer graphs, and the shipped rules and dashboard
+    naming only metrics that exist."""
+
+    def test_reloads_counted_and_contrib_names_exist(self):
+        w = Workdir(self)
+        w.write_config(web_channel())
+        n = NotifySocket(self, w)
+        w.start_daemon(env={"NOTIFY_SOCKET": n.path})
+        n.expect("READY=1")
+        w.file("pocalert.conf", "listen = \n")  # broken: no value
+        w.daemon.send_signal(signal.SIGHUP)
+        self.assertIn("refused", n.expect("READY=1"))
+        status, text = w.api("GET", "/metrics")
+        self.assertEqual(status, 200)
+        self.assertIn('pocalert_config_reloads_total{result="refused"} 1\n', text)
+        self.assertIn('pocalert_config_reloads_total{result="ok"} 0\n', text)
+        self.assertRegex(text, r'pocalert_build_info\{version="[0-9.]+"\} 1\n')
+        self.assertIn("pocalert_alerts_active 0\n", text)
+        served = set(re.findall(r"(?m)^(pocalert_[a-z_]+)", text))
+        for f in ("prometheus/pocalert.rules.yml", "grafana/pocalert.json"):
+            with open(os.path.join(ROOT, "contrib", f), encoding="utf-8") as fh:
+                named = set(re.findall(r"pocalert_[a-z_]+", fh.read()))
+            self.assertTrue(named, f)
+            self.assertEqual(named - served, set(), f)
+        self.assertEqual(w.stop_daemon(), 0)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
