@@ -7,7 +7,9 @@ enabled and not started; then the package is purged again.
 It installs into the real system, so it runs only as root, and only when
 no pocalert package is there already (it removes only what it put in).
 """
+import grp
 import os
+import pwd
 import shutil
 import subprocess
 import tempfile
@@ -29,6 +31,13 @@ class Package(unittest.TestCase):
             self.skipTest("a pocalert is installed already; not touching it")
         self.out = tempfile.mkdtemp(prefix="pocalert-package-")
         self.addCleanup(shutil.rmtree, self.out, True)
+        # Debian leaves a package's system user behind on purge; the test
+        # removes the one its install made, and only that one.
+        try:
+            pwd.getpwnam("pocalert")
+        except KeyError:
+            self.addCleanup(subprocess.run, ["deluser", "--system", "pocalert"],
+                            capture_output=True, timeout=60)
 
     def run_ok(self, *argv):
         p = subprocess.run(argv, capture_output=True, text=True, timeout=900)
@@ -49,7 +58,6 @@ class Package(unittest.TestCase):
         self.assertRegex(v.stdout, r"^pocalert \d+\.\d+\.\d+\n$")
         st = os.stat("/etc/pocalert/pocalert.conf")
         self.assertEqual(st.st_mode & 0o777, 0o640)
-        import grp
         self.assertEqual(grp.getgrgid(st.st_gid).gr_name, "pocalert")
         c = self.run_ok("/usr/bin/pocalert", "--config", "/etc/pocalert/pocalert.conf",
                         "config", "check")
