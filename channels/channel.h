@@ -54,8 +54,10 @@ struct channel_message {
 	const char *org_name;
 	const char *contact_id;
 	const char *contact_name;
-	const char *ack_url;  /* personal reply link, may be NULL */
-	long long created_at; /* alert acceptance, Unix seconds */
+	const char *ack_url;	/* personal reply link, may be NULL */
+	const char *thread_key; /* the first report's key to this address, for
+				   mail's In-Reply-To and References; NULL */
+	long long created_at;	/* alert acceptance, Unix seconds */
 };
 
 /* How a send ended, as reported to the completion. */

@@ -841,6 +841,26 @@ char *mail_message_id(const char *key, const char *domain)
 	return buf_steal(&b);
 }
 
+/*
+ * A follow-up or cancellation names the first report's Message-ID to the
+ * same address, so that mail clients show one thread (RFC 5322 3.6.4).
+ */
+static int header_thread(struct buf *out, const struct channel_message *msg,
+			 const char *domain)
+{
+	char *id;
+	int r;
+
+	if (msg->thread_key == NULL || msg->thread_key[0] == '\0')
+		return 0;
+	id = mail_message_id(msg->thread_key, domain);
+	if (id == NULL)
+		return -ENOMEM;
+	r = buf_printf(out, "In-Reply-To: %s\r\nReferences: %s\r\n", id, id);
+	free(id);
+	return r;
+}
+
 /* --- subject, date and body ---------------------------------------------- */
 
 static const char *msg_kind(const struct channel_message *msg)
@@ -1114,6 +1134,7 @@ int mail_render(const struct channel_message *msg, const struct mail_from *from,
 	    (r = buf_printf(&out, "To: %s\r\n", msg->address)) < 0 ||
 	    (r = header_unstructured(&out, "Subject", subject, &e)) < 0 ||
 	    (r = buf_printf(&out, "Message-ID: %s\r\n", msgid)) < 0 ||
+	    (r = header_thread(&out, msg, from->domain)) < 0 ||
 	    (r = buf_puts(&out, "MIME-Version: 1.0\r\n")) < 0)
 		goto out;
 	if (cs == MAIL_CHARSET_UTF8)

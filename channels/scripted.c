@@ -72,6 +72,7 @@ static void record_free(struct held *h)
 	free(h->pub.title);
 	free(h->pub.body);
 	free(h->pub.ack_url);
+	free(h->pub.thread_key);
 	free(h->detail);
 	free(h);
 }
@@ -235,6 +236,8 @@ static int scripted_send(struct channel *ch, const struct channel_message *msg,
 	h->pub.body = dup_or_empty(msg->body, &oom);
 	if (msg->ack_url != NULL)
 		h->pub.ack_url = dup_or_empty(msg->ack_url, &oom);
+	if (msg->thread_key != NULL)
+		h->pub.thread_key = dup_or_empty(msg->thread_key, &oom);
 	if (oom) {
 		record_free(h);
 		return -ENOMEM;

@@ -34,6 +34,7 @@ struct scripted_send {
 	char *title;		    /* may be "" */
 	char *body;		    /* may be "" */
 	char *ack_url;		    /* the reply link, or NULL */
+	char *thread_key;	    /* the first report's key, or NULL */
 	bool cancelled;		    /* channel_cancel() asked for it */
 	bool told;		    /* the test (or a cancel) set its outcome */
 	bool completed;		    /* its completion has been called */

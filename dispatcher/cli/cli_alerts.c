@@ -26,6 +26,7 @@
 #include "common/buf.h"
 #include "common/utf8.h"
 #include "dispatcher/engine/alert.h"
+#include "dispatcher/engine/cap.h"
 #include "dispatcher/cli/cli.h"
 #include "dispatcher/cli/cli_util.h"
 #include "common/timefmt.h"
@@ -40,6 +41,7 @@ struct client {
 	char *auth;	 /* owned; the Authorization header, wiped */
 	CURL *curl;	 /* owned */
 	char errbuf[CURL_ERROR_SIZE];
+	const char *body_type; /* a Content-Type header; NULL: JSON */
 };
 
 /* One reply from the API. */
@@ -155,8 +157,10 @@ static int client_call(struct client *c, const char *method, const char *path,
 	if (slist_add(&hdrs, c->auth) < 0 ||
 	    slist_add(&hdrs, "Accept: application/json") < 0 ||
 	    slist_add(&hdrs, "Expect:") < 0 ||
-	    (body != NULL && slist_add(&hdrs, "Content-Type: application/json; "
-					      "charset=utf-8") < 0)) {
+	    (body != NULL &&
+	     slist_add(&hdrs, c->body_type ? c->body_type
+					   : "Content-Type: application/json; "
+					     "charset=utf-8") < 0)) {
 		fprintf(stderr, "pocalert %s: out of memory\n", c->cmd);
 		goto out;
 	}
@@ -301,6 +305,7 @@ static const char send_usage[] =
 	"                     --to TARGET[,TARGET...] [--drill]\n"
 	"                     [--policy NAME] [--mode normal|large-scale] "
 	"[--json]\n"
+	"       pocalert send --cap FILE [--json]\n"
 	"\n"
 	"Issues an alert through the running daemon and prints its id.\n"
 	"  --title      1 to 200 characters, one line\n"
@@ -314,6 +319,8 @@ static const char send_usage[] =
 	"commas\n"
 	"               (TLP:RED only to org:ID)\n"
 	"  --drill      an exercise: marked as such everywhere\n"
+	"  --cap        the alert is the OASIS CAP 1.2 message in FILE (- for\n"
+	"               stdin); the same message twice is one alert\n"
 	"  --json       print the API's reply instead of the id\n"
 	"The token comes from $POCALERT_TOKEN, the API's URL from the config's\n"
 	"api_url.\n";
@@ -431,9 +438,75 @@ static int add_targets(json_t *arr, const char *list)
 struct send_args {
 	const char *title, *body, *body_file, *type, *severity, *tlp;
 	const char *policy, *mode;
+	const char *cap; /* --cap FILE: nothing else but --json */
 	json_t *targets;
 	bool drill, json;
 };
+
+/* --cap carries the whole alert: any other alert option is a mistake. */
+static int send_cap_only(const struct send_args *a)
+{
+	if (a->title || a->body || a->body_file || a->type || a->severity ||
+	    a->tlp || a->policy || a->mode || a->drill ||
+	    json_array_size(a->targets) > 0) {
+		fprintf(stderr,
+			"pocalert send: --cap takes the whole alert from "
+			"the file; give no other alert option\n");
+		return CLI_EXIT_USAGE;
+	}
+	return CLI_EXIT_OK;
+}
+
+/*
+ * Reads a CAP file (or stdin for "-") into *ret, NUL-terminated, as
+ * bytes: the XML declares its own encoding, the daemon checks the rest.
+ */
+static int read_cap_file(const char *path, char **ret)
+{
+	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+	struct buf b = {0};
+	char chunk[8192];
+	size_t n;
+	int status = CLI_EXIT_USAGE;
+
+	if (f == NULL) {
+		fprintf(stderr, "pocalert send: --cap: %s: %s\n", path,
+			strerror(errno));
+		return CLI_EXIT_USAGE;
+	}
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+		if (buf_append(&b, chunk, n) < 0) {
+			status = CLI_EXIT_FAILURE;
+			goto out;
+		}
+		if (b.len > CAP_MAX_BYTES)
+			break;
+	}
+	if (ferror(f)) {
+		fprintf(stderr, "pocalert send: --cap: %s: %s\n", path,
+			strerror(errno));
+		goto out;
+	}
+	if (b.len > CAP_MAX_BYTES) {
+		fprintf(stderr,
+			"pocalert send: --cap: %s is larger than %d "
+			"bytes\n",
+			path, CAP_MAX_BYTES);
+		goto out;
+	}
+	if (b.len == 0 || memchr(b.data, '\0', b.len) != NULL) {
+		fprintf(stderr, "pocalert send: --cap: %s is %s\n", path,
+			b.len ? "not XML text (it holds NUL bytes)" : "empty");
+		goto out;
+	}
+	*ret = buf_steal(&b);
+	status = *ret ? CLI_EXIT_OK : CLI_EXIT_FAILURE;
+out:
+	if (f != stdin)
+		fclose(f);
+	buf_free(&b);
+	return status;
+}
 
 static int send_parse(int argc, char **argv, struct send_args *a)
 {
@@ -449,6 +522,7 @@ static int send_parse(int argc, char **argv, struct send_args *a)
 		{"policy", required_argument, NULL, 'p'},
 		{"mode", required_argument, NULL, 'm'},
 		{"json", no_argument, NULL, 'j'},
+		{"cap", required_argument, NULL, 'c'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -505,6 +579,9 @@ static int send_parse(int argc, char **argv, struct send_args *a)
 		case 'j':
 			a->json = true;
 			break;
+		case 'c':
+			a->cap = optarg;
+			break;
 		default:
 			return unknown_option("send", argv, send_usage);
 		}
@@ -514,6 +591,8 @@ static int send_parse(int argc, char **argv, struct send_args *a)
 			argv[optind]);
 		return CLI_EXIT_USAGE;
 	}
+	if (a->cap != NULL)
+		return send_cap_only(a);
 	if ((a->body != NULL) == (a->body_file != NULL)) {
 		fprintf(stderr, "pocalert send: give exactly one of --body and "
 				"--body-file\n");
@@ -581,6 +660,61 @@ out:
 	return status;
 }
 
+/*
+ * send --cap: the file as it is, application/cap+xml. 201 is a new
+ * alert, 200 the one this message made before; both print its id. The
+ * daemon's refusal already names the element's path, so it is printed
+ * as it came.
+ */
+static int send_cap(const char *config, const struct send_args *a)
+{
+	struct client c = {0};
+	struct client_reply r = {0};
+	char *text = NULL;
+	int status;
+
+	status = read_cap_file(a->cap, &text);
+	if (status != CLI_EXIT_OK)
+		return status;
+	status = client_open(config, "send", &c);
+	if (status != CLI_EXIT_OK)
+		goto out;
+	c.body_type = "Content-Type: application/cap+xml";
+	status = client_call(&c, "POST", "/api/v1/alerts", text, &r);
+	if (status != CLI_EXIT_OK)
+		goto out;
+	if (r.status == 400 &&
+	    json_is_string(json_object_get(r.json, "error"))) {
+		fprintf(stderr, "pocalert send: %s: %s\n", a->cap,
+			jstr(r.json, "error", ""));
+		status = CLI_EXIT_USAGE;
+	} else if (r.status != 201 && r.status != 200) {
+		status = client_fail(&c, &r);
+	} else if (a->json) {
+		status = print_json(r.json);
+	} else if (jstr(r.json, "id", NULL) != NULL) {
+		printf("%s\n", jstr(r.json, "id", NULL));
+	} else if (json_is_array(json_object_get(r.json, "cancelled"))) {
+		/* A CAP Cancel: what it cancelled, and what had already ended. */
+		size_t i;
+		json_t *v;
+
+		json_array_foreach(json_object_get(r.json, "cancelled"), i, v)
+			printf("cancelled %s\n", json_string_value(v));
+		json_array_foreach(json_object_get(r.json, "finished"), i, v)
+			printf("finished %s\n", json_string_value(v));
+	} else {
+		fprintf(stderr, "pocalert send: the API accepted the alert but "
+				"sent no id\n");
+		status = CLI_EXIT_FAILURE;
+	}
+out:
+	client_reply_free(&r);
+	client_close(&c);
+	free(text);
+	return status;
+}
+
 int cli_send(const char *config, int argc, char **argv)
 {
 	struct send_args a = {.targets = json_array()};
@@ -597,6 +731,10 @@ int cli_send(const char *config, int argc, char **argv)
 	}
 	if (status != CLI_EXIT_OK)
 		goto out;
+	if (a.cap != NULL) {
+		status = send_cap(config, &a);
+		goto out;
+	}
 	status = send_build(&a, &req);
 	if (status != CLI_EXIT_OK)
 		goto out;

@@ -123,6 +123,7 @@ void alert_input_free(struct alert_input *in)
 	free(in->targets);
 	free(in->policy);
 	free(in->mode);
+	free(in->id);
 	memset(in, 0, sizeof(*in));
 }
 

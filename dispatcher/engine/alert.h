@@ -25,6 +25,8 @@ struct alert_input {
 	size_t n_targets;
 	char *policy; /* owned; may be NULL */
 	char *mode;   /* owned; "normal" or "large-scale", may be NULL */
+	char *id;     /* owned; the id to take (CAP intake's stable one,
+			 cap.h), NULL for a fresh one; never from JSON */
 };
 
 /* Why an input was refused: what the API answers. */

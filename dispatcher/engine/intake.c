@@ -218,7 +218,10 @@ int engine_accept(struct engine *e, const struct alert_input *in,
 	r = planner_expand(&e->dir, in->targets, in->n_targets, &pl, err);
 	if (r < 0)
 		return r;
-	if (new_alert_id(id, sizeof(id)) < 0) {
+	if (in->id != NULL && strlen(in->id) < sizeof(id)) {
+		/* CAP intake's id, stable for one message (cap.h). */
+		strcpy(id, in->id);
+	} else if (new_alert_id(id, sizeof(id)) < 0) {
 		r = -EIO;
 		goto out;
 	}
@@ -281,6 +284,8 @@ struct cancel_plan {
 	struct rt_alert *a;
 	struct planned *list;
 	size_t n, cap;
+	char **keys; /* owned copies of the thread keys the list points to */
+	size_t n_keys;
 };
 
 static int cancel_notice_row(void *arg, const struct store_method_row *row)
@@ -320,6 +325,19 @@ static int cancel_notice_row(void *arg, const struct store_method_row *row)
 
 			if (strcmp(c->methods[mi].address, addr) != 0)
 				continue;
+			/* The row's text lives only during this call. */
+			if (row->first_id != NULL) {
+				char **k = realloc(cp->keys, (cp->n_keys +
+							      1) * sizeof(*k));
+
+				if (k == NULL)
+					return -ENOMEM;
+				cp->keys = k;
+				k[cp->n_keys] = strdup(row->first_id);
+				if (k[cp->n_keys] == NULL)
+					return -ENOMEM;
+				p.thread_key = k[cp->n_keys++];
+			}
 			r = plan_push(&cp->list, &cp->n, &cp->cap, &p);
 			break;
 		}
@@ -343,6 +361,9 @@ static int cancel_notices(struct engine *e, struct rt_alert *a)
 	if (r == 0)
 		r = plan_commit(e, a, cp.list, cp.n);
 	free(cp.list);
+	for (size_t i = 0; i < cp.n_keys; i++)
+		free(cp.keys[i]);
+	free(cp.keys);
 	return r;
 }
 

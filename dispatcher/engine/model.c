@@ -116,6 +116,7 @@ void model_delivery_free(struct rt_delivery *d)
 	free(d->ack_url);
 	free(d->title);
 	free(d->body);
+	free(d->thread_key);
 	free(d);
 }
 

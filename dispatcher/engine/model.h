@@ -109,6 +109,8 @@ struct rt_delivery {
 	char *ack_url;		/* owned; the contact's reply link, or NULL */
 	char *title;		/* owned; a notice's own title, or NULL */
 	char *body;		/* owned; a notice's own body, or NULL */
+	char *thread_key;	/* owned; the first report's delivery id to
+				   this address (notices), or NULL */
 	enum dkind kind;
 	int step; /* the policy step that planned it */
 	enum dstate state;

@@ -161,6 +161,7 @@ static void message_init(struct rt_delivery *d)
 		.contact_id = d->contact_id,
 		.contact_name = d->contact_name,
 		.ack_url = d->ack_url,
+		.thread_key = d->thread_key,
 		.created_at = a->created_at / 1000,
 	};
 }
@@ -187,6 +188,8 @@ struct rt_delivery *plan_delivery_add(struct engine *e, struct rt_alert *a,
 	d->step = s->step;
 	d->rank = s->rank;
 	d->attempts = s->attempts;
+	if (s->thread_key != NULL)
+		d->thread_key = dupz(s->thread_key, &oom);
 	if (s->kind == DKIND_ALERT && !oom) {
 		char token[33];
 
@@ -397,6 +400,7 @@ int plan_commit(struct engine *e, struct rt_alert *a,
 				.kind = p->kind,
 				.step = p->step,
 				.rank = a->next_seq + (int)i,
+				.thread_key = p->thread_key,
 			});
 		if (d == NULL) {
 			/* On disk: the next start sends it. */

@@ -26,6 +26,7 @@ struct planned {
 	const char *skip_reason;	   /* NULL to send */
 	int step;
 	enum dkind kind;
+	const char *thread_key; /* NULL, or the first report's delivery id */
 };
 
 /*
@@ -67,6 +68,7 @@ struct plan_delivery {
 	int step;     /* the policy step that planned it, -1 for notices */
 	int rank;     /* send order within its alert */
 	int attempts; /* attempts already made (recovery) */
+	const char *thread_key; /* the first report's delivery id, or NULL */
 };
 
 /*

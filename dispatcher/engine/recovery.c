@@ -329,6 +329,43 @@ static int load_deliveries(struct engine *e, struct rt_alert *a,
 	return r;
 }
 
+static int thread_row(void *arg, const struct store_method_row *row)
+{
+	struct rt_alert *a = arg;
+	struct rt_delivery *d;
+
+	if (row->first_id == NULL)
+		return 0;
+	LIST_FOREACH(d, &a->deliveries, alink)
+	{
+		if (d->kind != DKIND_CANCEL || d->thread_key != NULL ||
+		    strcmp(d->contact_id, text(row->contact_id)) != 0 ||
+		    strcmp(d->address, text(row->address)) != 0 ||
+		    strcmp(d->ch->cfg->name, text(row->channel)) != 0)
+			continue;
+		d->thread_key = strdup(row->first_id);
+		if (d->thread_key == NULL)
+			return -ENOMEM;
+		d->msg.thread_key = d->thread_key;
+	}
+	return 0;
+}
+
+/*
+ * Cancellation notices reloaded after a restart name the first report to
+ * their address again (mail's In-Reply-To), as when they were planned;
+ * the store knows which delivery that was.
+ */
+static int thread_notices(struct engine *e, struct rt_alert *a)
+{
+	struct rt_delivery *d;
+
+	LIST_FOREACH(d, &a->deliveries, alink)
+	if (d->kind == DKIND_CANCEL)
+		return store_alert_sent_methods(e->store, a->id, thread_row, a);
+	return 0;
+}
+
 int recovery_load(struct engine *e)
 {
 	struct rt_alert *a, *next;
@@ -347,6 +384,8 @@ int recovery_load(struct engine *e)
 			r = load_orgs(e, a, &ix);
 		if (r == 0)
 			r = load_deliveries(e, a, &ix, &count);
+		if (r == 0)
+			r = thread_notices(e, a);
 		org_index_free(&ix);
 		if (r < 0)
 			return r;

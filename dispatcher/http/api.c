@@ -89,6 +89,10 @@ void api_alert_create(struct api_request *r, struct api_reply *out)
 				"alerts");
 		return;
 	}
+	if (api_request_is_cap(r)) {
+		api_alert_create_cap(r, out);
+		return;
+	}
 	rc = alert_input_from_json(r->body, r->body_len, &in, &err);
 	if (rc < 0) {
 		api_reply_error(out, err.http_status ? err.http_status : 400,

@@ -54,6 +54,16 @@ typedef void (*api_handler)(struct api_request *r, struct api_reply *out);
 
 /* POST /api/v1/alerts: 201 {"id"}, 400/413 {"error","field"}, 503. */
 void api_alert_create(struct api_request *r, struct api_reply *out);
+/*
+ * POST /api/v1/alerts with Content-Type application/cap+xml (api_cap.c):
+ * an Alert is a new alert, 201 {"id"}, or 200 {"id","duplicate"} when
+ * the same message came before; a Cancel cancels the alerts its
+ * references name, with notices, 200 {"cancelled":[ids]}; 400 with the
+ * element's path; 404 when no referenced alert is known.
+ */
+void api_alert_create_cap(struct api_request *r, struct api_reply *out);
+/* True when r's Content-Type is application/cap+xml (any parameters). */
+bool api_request_is_cap(struct api_request *r);
 /* GET /api/v1/alerts[?limit=N]: the recent alerts, newest first. */
 void api_alert_list(struct api_request *r, struct api_reply *out);
 /* GET /api/v1/alerts/{id}: the alert's status, or 404. */

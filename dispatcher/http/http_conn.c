@@ -21,6 +21,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -30,6 +31,7 @@
 
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
+#include <event2/buffer.h>
 #include <event2/http.h>
 #include <event2/listener.h>
 #include <openssl/ssl.h>
@@ -53,8 +55,11 @@ struct conn {
 	struct conn *hnext;		 /* chain in owner->by_evcon */
 	TAILQ_ENTRY(conn) all;		 /* owner->all, oldest first */
 	TAILQ_ENTRY(conn) same;		 /* slot->conns, oldest first */
-	bool busy;			 /* a handler has its request */
-	bool counted;			 /* in the lists and tables */
+	struct evbuffer_cb_entry *heard_cb; /* on bev's input, or NULL */
+	bool busy;			    /* a handler has its request */
+	bool counted;			    /* in the lists and tables */
+	bool heard;  /* a byte of a request came in, ever */
+	bool asking; /* a byte came in since the last reply */
 	void (*closecb)(struct evhttp_connection *, void *); /* a user's */
 	void *closearg;
 };
@@ -151,6 +156,10 @@ static void conn_forget(struct conn *k)
 {
 	struct http_conns *c = k->owner;
 
+	if (k->heard_cb != NULL)
+		evbuffer_remove_cb_entry(bufferevent_get_input(k->bev),
+					 k->heard_cb);
+
 	if (k->counted) {
 		struct conn **pp = &c->by_evcon[ptr_hash(c, k->evcon)];
 
@@ -171,6 +180,17 @@ static void conn_forget(struct conn *k)
 /* ---- the bufferevent of a new connection ---- */
 
 static void conn_first_look(evutil_socket_t fd, short what, void *arg);
+
+/* Bytes came into k's input: it has begun a request. */
+static void conn_heard(struct evbuffer *in, const struct evbuffer_cb_info *info,
+		       void *arg)
+{
+	struct conn *k = arg;
+
+	(void)in;
+	if (info->n_added > 0)
+		k->heard = k->asking = true;
+}
 
 /*
  * evhttp's bufferevent callback: a new connection, its socket not yet
@@ -216,6 +236,9 @@ static struct bufferevent *conn_bev(struct event_base *base, void *arg)
 	}
 	k->owner = c;
 	k->bev = bev;
+	/* Without it the connection still counts, as one never heard. */
+	k->heard_cb =
+		evbuffer_add_cb(bufferevent_get_input(bev), conn_heard, k);
 	bufferevent_incref(bev);
 	event_active(k->ev, 0, 0);
 	return bev;
@@ -234,22 +257,53 @@ static void conn_arm(struct conn *k)
 		evtimer_add(k->ev, &tv);
 }
 
-/* The oldest connection of list that no handler waits on, or NULL. */
-static struct conn *oldest_idle(struct conn_list *list, bool same,
-				const struct conn * not )
+/*
+ * Whether k has bytes we have not parsed yet: in its input buffer, or
+ * still in its socket because the loop has not read them (a connection
+ * accepted in the same turn as many others). They may be a whole
+ * request.
+ */
+static bool conn_pending(const struct conn *k)
 {
-	struct conn *k;
+	int n = 0;
 
-	if (same) {
-		TAILQ_FOREACH(k, list, same)
-		if (!k->busy && k != not )
+	if (evbuffer_get_length(bufferevent_get_input(k->bev)) > 0)
+		return true;
+	return ioctl(bufferevent_getfd(k->bev), FIONREAD, &n) == 0 && n > 0;
+}
+
+/*
+ * The connection of list (linked through same or all, oldest first)
+ * that gives way to spare, the new one, or NULL. A connection a handler
+ * holds, or one with bytes waiting, never does: closing it would leave
+ * a request unanswered. Of the rest, in order: the oldest that has
+ * never sent a byte, the oldest between requests, and last the oldest
+ * with a request trickling in (its bytes parsed, more to come; the
+ * request deadline would end it anyway).
+ */
+static struct conn *conn_victim(struct conn_list *list, bool same,
+				const struct conn *spare)
+{
+	struct conn *k, *between = NULL, *trickling = NULL;
+
+	for (k = TAILQ_FIRST(list); k != NULL;
+	     k = same ? TAILQ_NEXT(k, same) : TAILQ_NEXT(k, all)) {
+		if (k->busy || k == spare)
+			continue;
+		if (k->heard && !k->asking && between != NULL)
+			continue;
+		if (k->asking && trickling != NULL)
+			continue;
+		if (conn_pending(k))
+			continue;
+		if (!k->heard)
 			return k;
-	} else {
-		TAILQ_FOREACH(k, list, all)
-		if (!k->busy && k != not )
-			return k;
+		if (!k->asking)
+			between = k;
+		else
+			trickling = k;
 	}
-	return NULL;
+	return between != NULL ? between : trickling;
 }
 
 /* Logs that a limit was hit, at most once a second. */
@@ -260,15 +314,15 @@ static void log_full(struct http_conns *c, const char *what, const char *addr)
 	if (now == c->full_logged)
 		return;
 	c->full_logged = now;
-	log_warnx("http: %s reached (%s): the oldest idle connection gives "
-		  "way, or the new one is closed",
+	log_warnx("http: %s reached (%s): the oldest connection that has "
+		  "sent nothing gives way, or the new one is closed",
 		  what, addr);
 }
 
 /*
- * Makes room for k under both caps by closing the oldest idle
- * connections (its own address's first). Returns false when there is
- * none to close: k itself must go.
+ * Makes room for k under both caps by closing connections that have
+ * no request to answer (its own address's first; see conn_victim()).
+ * Returns false when there is none to close: k itself must go.
  */
 static bool make_room(struct http_conns *c, struct conn *k)
 {
@@ -276,7 +330,7 @@ static bool make_room(struct http_conns *c, struct conn *k)
 
 	while (!s->exempt && c->lim.max_per_address > 0 &&
 	       s->count > c->lim.max_per_address) {
-		struct conn *v = oldest_idle(&s->conns, true, k);
+		struct conn *v = conn_victim(&s->conns, true, k);
 
 		log_full(c, "the connection limit per address", s->addr);
 		if (v == NULL)
@@ -284,7 +338,7 @@ static bool make_room(struct http_conns *c, struct conn *k)
 		evhttp_connection_free(v->evcon);
 	}
 	while (c->n > (size_t)c->lim.max_connections) {
-		struct conn *v = oldest_idle(&c->all, false, k);
+		struct conn *v = conn_victim(&c->all, false, k);
 
 		log_full(c, "the connection limit", s->addr);
 		if (v == NULL)
@@ -312,8 +366,8 @@ static void conn_first_look(evutil_socket_t fd, short what, void *arg)
 	if (k->evcon == NULL ||
 	    evhttp_connection_get_bufferevent(k->evcon) != bev) {
 		/* Gone already, or not the evhttp we know: not ours. */
-		bufferevent_decref(bev);
 		conn_forget(k);
+		bufferevent_decref(bev);
 		return;
 	}
 	bufferevent_decref(bev);
@@ -380,6 +434,8 @@ static void conn_reply_done(struct evhttp_request *req, void *arg)
 	if (k == NULL)
 		return;
 	k->busy = false;
+	/* Bytes already in its buffer are a next request: not idle. */
+	k->asking = false;
 	if (k->ev != NULL)
 		conn_arm(k);
 }

@@ -240,10 +240,14 @@ int sqlite_alert_sent_methods(struct store *s, const char *alert_id,
 			      void *arg)
 {
 	sqlite3_stmt *st =
-		sqlite_store_stmt(s, "SELECT DISTINCT org_id, contact_id,"
-				     " channel, address FROM deliveries"
+		/* SQLite takes id from the row with the least rank. */
+		sqlite_store_stmt(s, "SELECT org_id, contact_id,"
+				     " channel, address, id, MIN(rank)"
+				     " FROM deliveries"
 				     " WHERE alert_id = ? AND state = 'sent'"
-				     " AND kind = 'alert'");
+				     " AND kind = 'alert'"
+				     " GROUP BY org_id, contact_id, channel,"
+				     " address");
 	int rc = SQLITE_DONE, r = 0;
 
 	if (st == NULL)
@@ -255,6 +259,7 @@ int sqlite_alert_sent_methods(struct store *s, const char *alert_id,
 			.contact_id = sqlite_col_text(st, 1),
 			.channel = sqlite_col_text(st, 2),
 			.address = sqlite_col_text(st, 3),
+			.first_id = sqlite_col_text(st, 4),
 		};
 
 		r = fn(arg, &row);

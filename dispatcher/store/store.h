@@ -302,6 +302,7 @@ int store_alert_unfinished(struct store *s, const char *alert_id,
 /* A contact method an alert delivery was sent to. */
 struct store_method_row {
 	const char *org_id, *contact_id, *channel, *address;
+	const char *first_id; /* the first delivery of the alert sent there */
 };
 
 /* Each (contact, channel, address) alert_id was sent to, once. */

@@ -4,6 +4,7 @@ to stop a broadcast. Every packet goes to 127.0.0.1.
 """
 import os
 import re
+import select
 import signal
 import socket
 import ssl
@@ -56,6 +57,57 @@ def healthz(port, timeout=10, headers=None):
         return r.status
 
 
+def quiet_connection(port):
+    """A connection begun without waiting for it, that never sends."""
+    s = socket.socket()
+    s.setblocking(False)
+    try:
+        s.connect(("127.0.0.1", port))
+    except BlockingIOError:
+        pass
+    return s
+
+
+def connected(s):
+    """Whether s's handshake is over (its connect() went through)."""
+    p = select.poll()
+    p.register(s, select.POLLOUT)
+    return bool(p.poll(0)) and s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0
+
+
+def backlog(port):
+    """How many connections wait in the backlog of the listener on
+    127.0.0.1:port (the rx_queue of a LISTEN line of /proc/net/tcp)."""
+    local = "0100007F:%04X" % port
+    with open("/proc/net/tcp") as f:
+        for line in f:
+            field = line.split()
+            if field[1] == local and field[3] == "0A":
+                return int(field[4].split(":")[1], 16)
+    raise AssertionError("nothing listens on 127.0.0.1:%d" % port)
+
+
+def closed_by_server(socks, closed):
+    """Adds to closed, and returns it, the sockets of socks the server has
+    closed: end of file, or a reset."""
+    p = select.poll()
+    for s in socks:
+        if s not in closed:
+            p.register(s, select.POLLIN)
+    ready = {fd for fd, _ in p.poll(0)}
+    for s in socks:
+        if s in closed or s.fileno() not in ready:
+            continue
+        try:
+            if s.recv(1) == b"":
+                closed.add(s)
+        except BlockingIOError:
+            pass
+        except OSError:
+            closed.add(s)
+    return closed
+
+
 class Listener(unittest.TestCase):
     def setUp(self):
         self.w = Workdir(self)
@@ -106,26 +158,75 @@ class Listener(unittest.TestCase):
 
     def test_idle_connections_under_1024_descriptors(self):
         """1,100 idle connections against a daemon held to 1024 descriptors:
-        /healthz still answers, accept() does not spin, and an alert's web
-        hook is still delivered."""
+        once it has taken them all in (100 held, the rest given way), a
+        client that sends a whole request is answered, even when it waits
+        in the backlog in front of 110 more quiet ones; accept() does not
+        spin, and an alert's web hook is still delivered."""
         prlimit = "/usr/bin/prlimit"
         if not os.path.exists(prlimit):
             self.skipTest("needs prlimit (util-linux)")
         self.start(wrap=(prlimit, "--nofile=1024:1024"))
-        with open("/proc/%d/limits" % self.w.daemon.pid) as f:
+        pid = self.w.daemon.pid
+        with open("/proc/%d/limits" % pid) as f:
             self.assertRegex(f.read(), r"Max open files\s+1024\s+1024")
         socks = []
         self.addCleanup(lambda: [s.close() for s in socks])
-        for _ in range(1100):
-            s = socket.socket()
-            s.setblocking(False)
-            try:
-                s.connect(("127.0.0.1", self.w.port))
-            except BlockingIOError:
-                pass
-            socks.append(s)
-        time.sleep(1)
+        # In waves of 100, each fitting the listen backlog (128): a full
+        # backlog drops handshakes, which the kernel retries seconds
+        # later or leaves half-open for good. A wave is taken in when
+        # its handshakes are over and the backlog is empty again.
+        flood = []
+        while len(flood) < 1100:
+            wave = [quiet_connection(self.w.port) for _ in range(100)]
+            flood += wave
+            wait_for(lambda: all(connected(s) for s in wave) and backlog(self.w.port) == 0,
+                     30, what="the daemon to take in %d connections" % len(flood))
+        socks += flood
+        # It holds 100 (listen_max_per_address) and closed the other
+        # 1,000, the oldest first, to make room.
+        closed = set()
+        wait_for(lambda: len(closed_by_server(flood, closed)) >= 1000, 10,
+                 what="1,000 connections to give way")
+        self.assertEqual(closed, set(flood[:1000]))
+        # Descriptors: those 100 and its own few, far from the 1024.
+        self.assertLess(len(os.listdir("/proc/%d/fd" % pid)), 200)
+        self.assertIn("the connection limit per address reached (127.0.0.1)",
+                      self.w.log())
         self.assertEqual(healthz(self.w.port), 200)
+
+        # The race the issue saw, made certain: while the daemon is
+        # stopped, a request and then 110 quiet connections wait in the
+        # backlog, so the daemon takes all of them in one turn, before it
+        # has read a byte of the request.
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            asking = socket.create_connection(("127.0.0.1", self.w.port), timeout=10)
+            socks.append(asking)
+            asking.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            behind = [quiet_connection(self.w.port) for _ in range(110)]
+            socks += behind
+            wait_for(lambda: backlog(self.w.port) == 111, 10,
+                     what="the 111 to wait in the backlog")
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        reply = b""
+        asking.settimeout(10)
+        while True:
+            b = asking.recv(4096)
+            if not b:
+                break
+            reply += b
+        self.assertTrue(reply.startswith(b"HTTP/1.1 200 "), reply)
+        # Quiet connections gave way for them, the oldest first: the 99
+        # left of the flood (/healthz's connection took the place of one),
+        # then the first 11 of the 110, or 12 if /healthz's connection
+        # was still open, between two requests.
+        wait_for(lambda: len(closed_by_server(flood, closed)) == 1100, 10,
+                 what="the rest of the flood to give way")
+        gone = closed_by_server(behind, set())
+        self.assertEqual(gone, set(behind[:len(gone)]))
+        self.assertIn(len(gone), (11, 12))
+
         aid = self.w.send(targets=["org:water-a"], tlp="AMBER")
         wait_for(self.hooks, 30, what="the web hook")
         st = self.w.wait_settled(aid)
@@ -267,6 +368,12 @@ class ListenerTLS(unittest.TestCase):
             raise AssertionError("pocalert serve did not start:\n" + w.log())
         w.port = listening["port"]
 
+    def assertHealthy(self, got):
+        """/healthz answered 200 with "ok" first (detail lines may follow)."""
+        code, body = got
+        self.assertEqual(code, 200, body)
+        self.assertTrue(body.startswith(b"ok\n"), body)
+
     def get(self, cafile, path="/healthz"):
         ctx = ssl.create_default_context(cafile=cafile)
         with urllib.request.urlopen("https://127.0.0.1:%d%s" % (self.w.port, path),
@@ -286,7 +393,7 @@ class ListenerTLS(unittest.TestCase):
         cert, key = make_certificate(self.w.path, "one", "pocalert-one")
         self.w.write_config('tls_certificate = "one.pem"\ntls_key = "one.key"\n')
         self.start()
-        self.assertEqual(self.get(cert), (200, b"ok\n"))
+        self.assertHealthy(self.get(cert))
         # Plain HTTP on the TLS port gets no answer.
         with self.assertRaises(Exception):
             healthz(self.w.port, timeout=3)
@@ -305,7 +412,7 @@ class ListenerTLS(unittest.TestCase):
         os.replace(two_key, key)
         self.w.daemon.send_signal(signal.SIGHUP)
         wait_for(lambda: self.peer_subject() != first, 10, what="the new certificate")
-        self.assertEqual(self.get(cert), (200, b"ok\n"))
+        self.assertHealthy(self.get(cert))
         with self.assertRaises(urllib.error.URLError):
             ctx = ssl.create_default_context(cadata=first)
             urllib.request.urlopen("https://127.0.0.1:%d/healthz" % self.w.port,
@@ -317,7 +424,7 @@ class ListenerTLS(unittest.TestCase):
         self.w.daemon.send_signal(signal.SIGHUP)
         wait_for(lambda: "keeping the certificate loaded before" in self.w.log(), 10,
                  what="the reload to fail")
-        self.assertEqual(self.get(cert), (200, b"ok\n"))
+        self.assertHealthy(self.get(cert))
         self.assertEqual(self.w.stop_daemon(), 0)
 
 

@@ -92,13 +92,22 @@ static int dial(struct fixture *f)
  * until the server closes or ms pass. Returns true when it closed; out
  * gets the bytes (NUL-terminated).
  */
+static bool collect(struct fixture *f, int fd, int ms, struct buf *out);
+
 static bool exchange(struct fixture *f, int fd, const char *raw, int ms,
 		     struct buf *out)
 {
-	int64_t end = now_ms() + ms;
 	size_t len = strlen(raw);
 
 	assert_int_equal(send(fd, raw, len, 0), (ssize_t)len);
+	return collect(f, fd, ms, out);
+}
+
+/* The reading half of exchange(): nothing is sent. */
+static bool collect(struct fixture *f, int fd, int ms, struct buf *out)
+{
+	int64_t end = now_ms() + ms;
+
 	while (now_ms() < end) {
 		struct pollfd p = {.fd = fd, .events = POLLIN};
 		char b[4096];
@@ -274,8 +283,8 @@ static void restart(struct fixture *f, int max_conns, int per_addr, int timeout)
 }
 
 /*
- * Over the cap per address, the oldest idle connection of that address
- * gives way to the new one: a flood of idle sockets cannot shut out a
+ * Over the cap per address, the oldest connection of that address that
+ * has sent nothing gives way to the new one: a flood of idle sockets cannot shut out a
  * client that wants an answer.
  */
 static void test_cap_per_address(void **state)
@@ -303,6 +312,45 @@ static void test_cap_per_address(void **state)
 		close(fd[i]);
 	turn(f, 100);
 	assert_int_equal(http_server_connections(f->server), 0);
+}
+
+/*
+ * A client that has sent a whole request is answered, however many
+ * connections from its address the backlog hands over after it: only
+ * connections that have sent nothing give way, oldest first. Every
+ * socket here waits in the backlog until the loop turns, so they are
+ * all accepted in one go, before evhttp has read a byte of any.
+ */
+static void test_cap_spares_a_waiting_request(void **state)
+{
+	struct fixture *f = *state;
+	struct buf out = {0};
+	const char *req = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+	int quiet[12], asking;
+
+	restart(f, 100, 4, 60);
+	for (int i = 0; i < 2; i++)
+		quiet[i] = dial(f);
+	asking = dial(f);
+	assert_int_equal(send(asking, req, strlen(req), 0),
+			 (ssize_t)strlen(req));
+	for (int i = 2; i < 12; i++)
+		quiet[i] = dial(f);
+	turn(f, 200);
+	assert_int_equal(http_server_connections(f->server), 4);
+	/* Its request was read and answered, not cut off unanswered. */
+	collect(f, asking, 500, &out);
+	buf_append(&out, "", 0);
+	assert_non_null(strstr(out.data, "HTTP/1.1 200 "));
+	/* The quiet ones gave way oldest first; the newest three stay. */
+	for (int i = 0; i < 9; i++)
+		assert_true(closed_by_server(quiet[i]));
+	for (int i = 9; i < 12; i++)
+		assert_false(closed_by_server(quiet[i]));
+	buf_free(&out);
+	close(asking);
+	for (int i = 0; i < 12; i++)
+		close(quiet[i]);
 }
 
 /* The total cap works the same way across addresses. */
@@ -541,6 +589,7 @@ int main(void)
 		T(test_transfer_encoding_with_length_refused),
 		T(test_plain_framing_still_served),
 		T(test_cap_per_address),
+		T(test_cap_spares_a_waiting_request),
 		T(test_cap_in_all),
 		T(test_request_deadline),
 		T(test_metrics_listener_and_token),

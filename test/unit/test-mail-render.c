@@ -507,6 +507,36 @@ static void test_message_id_stable(void **state)
 	mail_from_clear(&f);
 }
 
+/* A notice names the first report's Message-ID; a first report nothing. */
+static void test_thread_headers(void **state)
+{
+	struct channel_message m = test_msg();
+	struct mail_from f = test_from();
+	char *text = NULL, *h;
+
+	(void)state;
+	assert_int_equal(mail_render(&m, &f, 1750000000, &text), 0);
+	assert_null(strstr(text, "In-Reply-To:"));
+	assert_null(strstr(text, "References:"));
+	free(text);
+
+	m.key = "d-000200";
+	m.kind = "cancel";
+	m.thread_key = "d-000123";
+	assert_int_equal(mail_render(&m, &f, 1750000000, &text), 0);
+	h = header_raw(text, "In-Reply-To");
+	assert_string_equal(h, " <d-000123@nisc.example.jp>");
+	free(h);
+	h = header_raw(text, "References");
+	assert_string_equal(h, " <d-000123@nisc.example.jp>");
+	free(h);
+	h = header_raw(text, "Message-ID");
+	assert_string_equal(h, " <d-000200@nisc.example.jp>");
+	free(h);
+	free(text);
+	mail_from_clear(&f);
+}
+
 static void test_iso2022jp(void **state)
 {
 	struct channel_message m = test_msg();
@@ -863,6 +893,7 @@ int main(void)
 		cmocka_unit_test(test_ascii_subject),
 		cmocka_unit_test(test_header_injection),
 		cmocka_unit_test(test_message_id_stable),
+		cmocka_unit_test(test_thread_headers),
 		cmocka_unit_test(test_iso2022jp),
 		cmocka_unit_test(test_iso2022jp_mapping),
 		cmocka_unit_test(test_iso2022jp_folding),

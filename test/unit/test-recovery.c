@@ -260,6 +260,41 @@ static void test_a_duty_notice_resent_names_the_organisation(void **state)
 	testutil_engine_free(t);
 }
 
+/*
+ * A cancellation notice names the first report sent to its address
+ * (mail's In-Reply-To), and names it again when it is sent after a
+ * restart.
+ */
+static void test_a_cancel_notice_resent_keeps_its_thread(void **state)
+{
+	struct testutil_engine *t = *state;
+	const char *desk = "desk@power-a.example.jp";
+	char *id = testutil_engine_send(t, "two", "org:power-a", "停電");
+	char *first, *key;
+
+	assert_int_equal(testutil_sends_to(desk), 1);
+	assert_null(last_to(desk)->thread_key);
+	first = strdup(last_to(desk)->key);
+	testutil_engine_complete(t, desk, CHANNEL_OK, 250, "250 ok", -1);
+	assert_int_equal(engine_cancel(t->engine, id, true, "tester"), 0);
+	testutil_engine_advance(t, 1);
+	assert_int_equal(testutil_sends_to(desk), 2);
+	assert_string_equal(last_to(desk)->kind, "cancel");
+	assert_string_equal(last_to(desk)->thread_key, first);
+	key = strdup(last_to(desk)->key);
+
+	/* Stopped before the mail server answered: the same thread after. */
+	testutil_engine_stop(t);
+	testutil_engine_start(t);
+	assert_int_equal(testutil_sends_to(desk), 3);
+	assert_string_equal(last_to(desk)->key, key);
+	assert_string_equal(last_to(desk)->kind, "cancel");
+	assert_string_equal(last_to(desk)->thread_key, first);
+	free(first);
+	free(key);
+	free(id);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -276,6 +311,9 @@ int main(void)
 			teardown),
 		cmocka_unit_test(
 			test_a_duty_notice_resent_names_the_organisation),
+		cmocka_unit_test_setup_teardown(
+			test_a_cancel_notice_resent_keeps_its_thread, setup,
+			teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
