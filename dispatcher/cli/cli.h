@@ -26,6 +26,11 @@ int cli_serve(const char *config, int argc, char **argv);
 /* cli_audit.c: checks of the database itself, daemon or not. */
 int cli_audit(const char *config, int argc, char **argv);
 int cli_calendar(const char *config, int argc, char **argv);
+/* cli_config.c: `config check`. */
+int cli_config(const char *config, int argc, char **argv);
+/* cli_backup.c: `backup` and `restore` of the store. */
+int cli_backup(const char *config, int argc, char **argv);
+int cli_restore(const char *config, int argc, char **argv);
 
 struct config;
 /*
@@ -34,5 +39,8 @@ struct config;
  * negative errno when the database could not be read.
  */
 int cli_calendar_apply(struct config *config);
+/* The same with a store already open (a running daemon's, on reload). */
+struct store;
+int cli_calendar_apply_store(struct store *s, struct config *config);
 
 #endif

@@ -35,14 +35,22 @@ static const char *const weekdays[7] = {"日", "月", "火", "水",
 int cli_calendar_apply(struct config *config)
 {
 	struct store *s = NULL;
-	struct calendar cal = {0};
 	int r;
 
 	r = store_open(config->database, &s);
 	if (r < 0)
 		return r;
-	r = store_calendar_load(s, &cal);
+	r = cli_calendar_apply_store(s, config);
 	store_close(s);
+	return r;
+}
+
+int cli_calendar_apply_store(struct store *s, struct config *config)
+{
+	struct calendar cal = {0};
+	int r;
+
+	r = store_calendar_load(s, &cal);
 	if (r == -ENOENT)
 		return 0;
 	if (r < 0)

@@ -2,7 +2,9 @@
  * `pocalert serve`: the engine and its HTTP listener on one libevent loop,
  * in the foreground, until SIGTERM or SIGINT. On a signal it stops taking
  * work, lets sends in flight finish (bounded), writes everything and
- * exits 0.
+ * exits 0. SIGHUP reads the TLS files and the config again (a config
+ * with an error is refused and the running one kept). Under systemd it
+ * speaks the notify protocol (serve_notify.c).
  */
 #include <errno.h>
 #include <signal.h>
@@ -18,6 +20,7 @@
 #include "common/log.h"
 #include "dispatcher/cli/cli.h"
 #include "dispatcher/cli/cli_util.h"
+#include "dispatcher/cli/serve_notify.h"
 #include "dispatcher/engine/engine.h"
 #include "dispatcher/http/http_server.h"
 #include "dispatcher/store/keyguard.h"
@@ -96,20 +99,93 @@ static int serve_fd_reserve(const struct config *c)
 	return n > 100000 ? 100000 : (int)n;
 }
 
-/* SIGHUP: a renewed TLS certificate is read again. */
+/* What a SIGHUP needs to read and apply a new config. */
+struct serve_reload {
+	const char *config_path;     /* --config, or NULL */
+	struct event_base *base;     /* not owned */
+	struct engine *engine;	     /* not owned */
+	struct http_server *http;    /* not owned */
+	struct serve_notify *notify; /* not owned; may be NULL */
+	int port;		     /* the bound port, for URLs naming 0 */
+	/*
+	 * Every config that ran, the last one current: channels and the
+	 * listener keep pointing into the one they started with, so none
+	 * is freed before the engine and the server are.
+	 */
+	struct config **configs;
+	size_t n_configs;
+};
+
+/*
+ * Loads the config file again and hands it to the engine. A config with
+ * an error (FILE:LINE in the log), or one that changes what only a
+ * restart can, is refused and the running one stays. Returns 0 or -errno.
+ */
+static int serve_reload_config(struct serve_reload *rl)
+{
+	struct diag_list diags = {0};
+	struct config *next = NULL, **grown;
+	int r;
+
+	r = config_load(config_path_choose(rl->config_path), &next, &diags);
+	if (r == 0 && (serve_url_fill_port(&next->public_url, rl->port) < 0 ||
+		       serve_url_fill_port(&next->api_url, rl->port) < 0))
+		r = -ENOMEM;
+	if (r == 0 &&
+	    cli_calendar_apply_store(engine_store(rl->engine), next) < 0) {
+		diag_add(&diags, next->database, 0,
+			 "cannot read the imported calendar");
+		r = -EIO;
+	}
+	grown = r == 0 ? realloc(rl->configs,
+				 (rl->n_configs + 1) * sizeof(*grown))
+		       : NULL;
+	if (r == 0 && grown == NULL)
+		r = -ENOMEM;
+	if (r == 0) {
+		rl->configs = grown;
+		r = engine_reload(rl->engine, next, &diags);
+	} else {
+		engine_reload_refused(rl->engine);
+	}
+	for (size_t i = 0; i < diags.n; i++)
+		log_warnx("%s", diags.lines[i]);
+	diag_clear(&diags);
+	if (r < 0) {
+		log_warnx("reload refused: the old config runs on");
+		config_free(next);
+		return r;
+	}
+	rl->configs[rl->n_configs++] = next;
+	return 0;
+}
+
+/*
+ * SIGHUP (`systemctl reload`): a renewed TLS certificate is read again,
+ * then the config and the directory.
+ */
 static void on_hup(evutil_socket_t sig, short what, void *arg)
 {
+	struct serve_reload *rl = arg;
+	int r;
+
 	(void)sig;
 	(void)what;
-	log_info("received SIGHUP: reloading the TLS certificate");
-	http_server_reload_tls(arg);
+	log_info("received SIGHUP: reloading the TLS certificate and config");
+	serve_notify_reloading(rl->notify);
+	http_server_reload_tls(rl->http);
+	r = serve_reload_config(rl);
+	serve_notify_reloaded(rl->notify, r == 0);
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
+	struct serve_reload *rl = arg;
+
 	(void)what;
 	log_info("received %s: shutting down", strsignal((int)sig));
-	event_base_loopbreak(arg);
+	serve_notify_stopping(rl->notify);
+	event_base_loopbreak(rl->base);
 }
 
 /*
@@ -156,7 +232,10 @@ int cli_serve(const char *config_path, int argc, char **argv)
 	struct store *guard = NULL;
 	unsigned open_flags = STORE_OPEN_EXCLUSIVE;
 	bool new_key = false;
-	int status, port, r, key_verdict;
+	int key_verdict;
+	struct serve_reload rl = {.config_path = config_path};
+	struct serve_notify *notify = NULL;
+	int status, port, r;
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--help") == 0 ||
@@ -270,15 +349,25 @@ int cli_serve(const char *config_path, int argc, char **argv)
 	http_server_set_engine(http, e);
 	log_info("pocalert listening on %s (port %d), database %s",
 		 config->listen, port, config->database);
-	sigterm = evsignal_new(base, SIGTERM, on_signal, base);
-	sigint = evsignal_new(base, SIGINT, on_signal, base);
-	sighup = evsignal_new(base, SIGHUP, on_hup, http);
+	rl.base = base;
+	rl.engine = e;
+	rl.http = http;
+	rl.port = port;
+	sigterm = evsignal_new(base, SIGTERM, on_signal, &rl);
+	sigint = evsignal_new(base, SIGINT, on_signal, &rl);
+	sighup = evsignal_new(base, SIGHUP, on_hup, &rl);
 	if (sigterm == NULL || sigint == NULL || sighup == NULL ||
 	    evsignal_add(sigterm, NULL) || evsignal_add(sigint, NULL) ||
 	    evsignal_add(sighup, NULL)) {
 		status = CLI_EXIT_FAILURE;
 		goto out;
 	}
+	/* Store open, recovery done, listener bound: systemd may go on. */
+	if (serve_notify_ready(base, e, &notify) < 0) {
+		status = CLI_EXIT_FAILURE;
+		goto out;
+	}
+	rl.notify = notify;
 	event_base_dispatch(base);
 	status = CLI_EXIT_OK;
 out:
@@ -288,6 +377,10 @@ out:
 	/* Stop taking requests first, then drain the engine. */
 	http_server_free(http);
 	engine_free(e, SHUTDOWN_GRACE_MS);
+	serve_notify_free(notify);
+	for (size_t i = 0; i < rl.n_configs; i++)
+		config_free(rl.configs[i]);
+	free(rl.configs);
 	if (sigterm)
 		event_free(sigterm);
 	if (sigint)

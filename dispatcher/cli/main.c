@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/log.h"
 #include "dispatcher/cli/cli.h"
 
 static const struct cli_command commands[] = {
@@ -18,12 +19,18 @@ static const struct cli_command commands[] = {
 	{"calendar", "import and show the holiday calendar", cli_calendar},
 	{"audit", "verify an alert's timeline in the database", cli_audit},
 	{"serve", "run the engine and its HTTP listener", cli_serve},
+	{"config", "check the config and print what serve would run",
+	 cli_config},
+	{"backup", "copy the store, also while serve runs", cli_backup},
+	{"restore", "put a backup back (serve stopped)", cli_restore},
 	{NULL, NULL, NULL},
 };
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: pocalert [--config FILE] COMMAND [ARGS]\n\n"
+	fprintf(f, "usage: pocalert [--config FILE] [--log-format text|json] "
+		   "COMMAND [ARGS]\n"
+		   "       pocalert --version\n\n"
 		   "commands:\n");
 	for (const struct cli_command *c = commands; c->name; c++)
 		fprintf(f, "  %-10s %s\n", c->name, c->help);
@@ -42,6 +49,24 @@ int main(int argc, char **argv)
 		    strcmp(argv[i], "-h") == 0) {
 			usage(stdout);
 			return 0;
+		} else if (strcmp(argv[i], "--version") == 0 ||
+			   strcmp(argv[i], "-V") == 0) {
+			/* POCALERT_VERSION comes from meson's project(). */
+			printf("pocalert %s\n", POCALERT_VERSION);
+			return 0;
+		} else if (strcmp(argv[i], "--log-format") == 0 &&
+			   i + 1 < argc) {
+			enum log_format lf;
+
+			if (log_format_parse(argv[i + 1], &lf) < 0) {
+				fprintf(stderr,
+					"pocalert: --log-format is "
+					"text or json, not '%s'\n",
+					argv[i + 1]);
+				return CLI_EXIT_USAGE;
+			}
+			log_set_format(lf);
+			i += 2;
 		} else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
 			config = argv[i + 1];
 			i += 2;

@@ -221,8 +221,8 @@ int engine_ack_confirm(struct engine *e, const char *token,
 			writer_org_ack(e->writer, a->id, o->org_id, now, name,
 				       response, comment, "link");
 			if (!o->closed) {
-				log_info("alert %s: organisation %s "
-					 "acknowledged (%s)",
+				log_info("acknowledged alert=%s org=%s "
+					 "response=%s source=link",
 					 a->id, o->org_id, response);
 				metrics_ack(e->metrics);
 			}

@@ -68,7 +68,9 @@ int engine_metrics(struct engine *e, struct buf *out)
 		depth[n] = e->channels[i].n_ready + e->channels[i].n_waiting;
 		flight[n] = e->channels[i].in_flight;
 	}
-	return metrics_render(e->metrics, names, depth, flight, n, out);
+	if (metrics_render(e->metrics, names, depth, flight, n, out) < 0)
+		return -ENOMEM;
+	return engine_reload_metrics(e, out);
 }
 
 static int engine_channels_start(struct engine *e, struct diag_list *diags)

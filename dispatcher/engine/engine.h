@@ -55,6 +55,37 @@ int engine_accept(struct engine *e, const struct alert_input *in,
 int engine_cancel(struct engine *e, const char *alert_id, bool notify,
 		  const char *operator_name);
 
+/*
+ * Switches a running engine to next (reload.c): operators, policies,
+ * selection rules, calendar, mode and the directory cache take effect for
+ * decisions from now on; alerts already accepted keep their policy, sends
+ * in flight and timers are untouched. A next that changes what only a
+ * restart can (database, listeners, channels) is refused with diags and
+ * -EINVAL, the old config kept. The caller keeps both configs alive until
+ * engine_free (channels point into the one they started with).
+ */
+int engine_reload(struct engine *e, const struct config *next,
+		  struct diag_list *diags);
+
+/*
+ * Counts a reload refused before the engine saw it (the file did not
+ * load). engine_reload counts its own outcomes.
+ */
+void engine_reload_refused(struct engine *e);
+
+/*
+ * Appends pocalert_build_info, pocalert_config_reloads_total and
+ * pocalert_alerts_active to out (reload.c). Returns 0 or -ENOMEM.
+ */
+int engine_reload_metrics(struct engine *e, struct buf *out);
+
+/*
+ * Deliveries not yet settled (queued, waiting to retry, in flight) and
+ * alerts still active, for systemd's STATUS= line.
+ */
+void engine_pending(struct engine *e, size_t *ret_deliveries,
+		    size_t *ret_alerts);
+
 /* The engine's store, for status queries. */
 struct store *engine_store(struct engine *e);
 

@@ -193,8 +193,8 @@ static int run_step(struct engine *e, struct rt_alert *a, size_t pos, int k,
 		model_event(e, a, "engine", "escalated", o->org_id, NULL,
 			    "step %d: %s by %s, %d deliveries", k + 1, roles,
 			    chans, sendable);
-		log_info("alert %s: organisation %s escalated to step %d",
-			 a->id, o->org_id, k + 1);
+		log_info("escalated alert=%s org=%s step=%d", a->id, o->org_id,
+			 k + 1);
 	}
 	writer_org_state(e->writer, a->id, o->org_id, ostate_name(o->state), k,
 			 -1);

@@ -152,7 +152,7 @@ static void on_done(void *arg, const struct channel_outcome *o)
 	struct rt_alert *a = d->alert;
 	int64_t now = clock_now_ms();
 	const char *detail = o->detail ? o->detail : "";
-	char word[32];
+	char word[32], qbuf[320];
 
 	c->in_flight--;
 	pump_later(c);
@@ -175,8 +175,10 @@ static void on_done(void *arg, const struct channel_outcome *o)
 		       outcome_name(o->status), o->code, detail, o->gateway_id);
 	switch (o->status) {
 	case CHANNEL_OK:
-		log_info("alert %s delivery %s: sent to %s via %s (%s)", a->id,
-			 d->id, d->address, c->ch.name, detail);
+		log_info("delivery alert=%s org=%s delivery=%s channel=%s "
+			 "outcome=sent attempt=%d detail=%s",
+			 a->id, d->org->org_id, d->id, c->ch.name, d->attempts,
+			 log_q(qbuf, sizeof(qbuf), detail));
 		if (d->kind == DKIND_ALERT) {
 			d->org->sent++;
 			if (d->step == d->org->step)
@@ -198,8 +200,10 @@ static void on_done(void *arg, const struct channel_outcome *o)
 		finish(d, DSTATE_CANCELLED, NULL, "cancelled", -1, NULL);
 		return;
 	case CHANNEL_PERMFAIL:
-		log_warnx("alert %s delivery %s: failed to %s via %s: %s",
-			  a->id, d->id, d->address, c->ch.name, detail);
+		log_warnx("delivery alert=%s org=%s delivery=%s channel=%s "
+			  "outcome=failed attempt=%d detail=%s",
+			  a->id, d->org->org_id, d->id, c->ch.name, d->attempts,
+			  log_q(qbuf, sizeof(qbuf), detail));
 		model_event(e, a, c->ch.name, "failed", d->org->org_id, d->id,
 			    "permanent: %s", detail);
 		finish(d, DSTATE_FAILED, detail, NULL, -1, NULL);
@@ -215,10 +219,10 @@ static void on_done(void *arg, const struct channel_outcome *o)
 		return;
 	}
 	if (retry_exhausted(&c->cfg->retry, d->attempts)) {
-		log_warnx("alert %s delivery %s: failed to %s via %s after %d "
-			  "attempts: %s",
-			  a->id, d->id, d->address, c->ch.name, d->attempts,
-			  detail);
+		log_warnx("delivery alert=%s org=%s delivery=%s channel=%s "
+			  "outcome=gave_up attempt=%d detail=%s",
+			  a->id, d->org->org_id, d->id, c->ch.name, d->attempts,
+			  log_q(qbuf, sizeof(qbuf), detail));
 		model_event(e, a, c->ch.name, "failed", d->org->org_id, d->id,
 			    "gave up after %d attempts: %s", d->attempts,
 			    detail);
@@ -231,10 +235,10 @@ static void on_done(void *arg, const struct channel_outcome *o)
 		int64_t next = now + (int64_t)llround(delay * 1000.0);
 
 		snprintf(word, sizeof(word), "%.1fs", delay);
-		log_info(
-			"alert %s delivery %s: retry %d to %s via %s in %s: %s",
-			a->id, d->id, d->attempts + 1, d->address, c->ch.name,
-			word, detail);
+		log_info("delivery alert=%s org=%s delivery=%s channel=%s "
+			 "outcome=retry attempt=%d next_in=%s detail=%s",
+			 a->id, d->org->org_id, d->id, c->ch.name, d->attempts,
+			 word, log_q(qbuf, sizeof(qbuf), detail));
 		writer_delivery_state(e->writer, d->id, "retry_wait",
 				      d->attempts, next, detail, -1, NULL,
 				      NULL);

@@ -641,4 +641,6 @@ const struct store_backend store_backend_sqlite = {
 	.directory_load = sqlite_directory_load,
 	.calendar_replace = sqlite_calendar_replace,
 	.calendar_load = sqlite_calendar_load,
+	.backup = sqlite_backup,
+	.restore = sqlite_restore,
 };

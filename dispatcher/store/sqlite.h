@@ -125,4 +125,8 @@ int sqlite_calendar_load(struct store *s, struct calendar *ret);
 int sqlite_directory_load(struct store *s, const char *sector,
 			  struct directory *ret);
 
+/* sqlite_backup.c: the backend's backup and restore operations. */
+int sqlite_backup(struct store *s, const char *dest);
+int sqlite_restore(struct store *s, const char *src);
+
 #endif

@@ -525,3 +525,13 @@ int store_calendar_load(struct store *s, struct calendar *ret)
 {
 	return s->backend->calendar_load(s, ret);
 }
+
+int store_backup(struct store *s, const char *dest)
+{
+	return s->backend->backup(s, dest);
+}
+
+int store_restore(struct store *s, const char *src)
+{
+	return s->backend->restore(s, src);
+}

@@ -508,4 +508,18 @@ int store_calendar_replace(struct store *s, const struct calendar *cal);
  */
 int store_calendar_load(struct store *s, struct calendar *ret);
 
+/*
+ * Writes a consistent copy of the store to the file dest while a daemon
+ * keeps writing to it (the copy replaces dest only once complete and
+ * checked; mode 0600). Returns 0, -EBUSY or -EIO (logged).
+ */
+int store_backup(struct store *s, const char *dest);
+
+/*
+ * Replaces the store's contents with the backup at src. Refuses with
+ * -EBUSY while a daemon holds the store, -EINVAL when src is not a
+ * readable pocalert store; -EIO otherwise (all logged).
+ */
+int store_restore(struct store *s, const char *src);
+
 #endif

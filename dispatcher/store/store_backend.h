@@ -148,6 +148,17 @@ struct store_backend {
 	int (*calendar_replace)(struct store *s, const struct calendar *cal);
 	/* Reads the stored holidays (none: an empty calendar). */
 	int (*calendar_load)(struct store *s, struct calendar *ret);
+
+	/*
+	 * Writes a consistent copy of the store to the file dest (replaced
+	 * whole once complete) while other connections keep writing.
+	 */
+	int (*backup)(struct store *s, const char *dest);
+	/*
+	 * Replaces the store's contents with the backup at src: -EBUSY
+	 * while a daemon holds the store, -EINVAL when src is not a store.
+	 */
+	int (*restore)(struct store *s, const char *src);
 };
 
 /* An open store: which backend, and its private state. */

@@ -159,7 +159,7 @@ operator "ops" { token_sha256 = "%s" }
             con.close()
 
     # The daemon.
-    def start_daemon(self, wrap=()):
+    def start_daemon(self, wrap=(), env=None):
         """Starts pocalert serve, optionally under a wrapper such as valgrind,
         and returns once it has said it listens (on a port of its own
         choice, in self.port) and answered /healthz."""
@@ -168,7 +168,8 @@ operator "ops" { token_sha256 = "%s" }
         self.daemon_log = open(os.path.join(self.path, "daemon.log"), "ab")
         self.daemon = subprocess.Popen([*wrap, POCALERT, "--config", self.config, "serve"],
                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                       cwd=self.path)
+                                       cwd=self.path,
+                                       env=dict(os.environ, **env) if env else None)
         listening = {}
         ready = threading.Event()
         self.pump = threading.Thread(target=self._pump,
