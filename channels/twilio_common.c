@@ -18,6 +18,7 @@
 #include "channels/http_client.h"
 #include "channels/twilio_common.h"
 #include "channels/twilio_sign.h"
+#include "common/utf8.h"
 
 cfg_opt_t twilio_provider_options[] = {
 	CFG_STR("base_url", NULL, CFGF_NODEFAULT),
@@ -567,6 +568,9 @@ void twilio_finish(struct twilio_table *t, struct twilio_send *s,
 	/* A handover shows in the outcome, and so in the timeline. */
 	snprintf(s->detail, sizeof(s->detail), "%s%s%s%s", detail ? detail : "",
 		 s->via[0] ? " (" : "", s->via, s->via[0] ? ")" : "");
+	/* The gateway's words may be cut inside a character, here or by
+	   the driver before: the detail is stored and served as UTF-8. */
+	s->detail[utf8_prefix(s->detail, strlen(s->detail), SIZE_MAX)] = '\0';
 	s->qnext = NULL;
 	*t->queue_tail = s;
 	t->queue_tail = &s->qnext;
@@ -593,6 +597,9 @@ void twilio_finish_sid(struct twilio_table *t, const char *sid,
 	t->early[i].status = status;
 	t->early[i].code = code;
 	snprintf(t->early[i].detail, sizeof(t->early[i].detail), "%s", detail);
+	t->early[i].detail[utf8_prefix(t->early[i].detail,
+				       strlen(t->early[i].detail), SIZE_MAX)] =
+		'\0';
 }
 
 static int64_t mono_ms(void)
