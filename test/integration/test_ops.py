@@ -148,6 +148,9 @@ class Notify(unittest.TestCase):
         n.expect("WATCHDOG=1")
         w.daemon.send_signal(signal.SIGTERM)
         n.expect("STOPPING=1")
+        # Its own exit, not stop_daemon()'s second signal: once shutdown
+        # has freed the handlers a second SIGTERM ends it by the default.
+        self.assertEqual(w.daemon.wait(30), 0)
         self.assertEqual(w.stop_daemon(), 0)
 
     def test_without_notify_socket_nothing_changes(self):
